@@ -1,0 +1,47 @@
+# tally's front door. Every target first runs scripts/install-deps, so a fresh
+# Debian 12 machine needs nothing but `make demo` or `make test`.
+#
+#   make            build/release/tally
+#   make test       build, run every test, then run them again under ASan+UBSan
+#   make bench      micro-benchmarks and the end-to-end file -> csv benchmark
+#   make demo       generate a sample stream, run the job, show the daily counts
+#   make debug      build/debug, unoptimised with assertions
+
+CMAKE_FLAGS ?=
+BUILD = cmake -S . -G Ninja $(CMAKE_FLAGS)
+
+.PHONY: all release debug sanitize test test-release test-sanitize bench demo deps clean
+
+all: release
+
+deps:
+	@scripts/install-deps
+
+release: deps
+	@$(BUILD) -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build build/release
+
+debug: deps
+	@$(BUILD) -B build/debug -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build build/debug
+
+sanitize: deps
+	@$(BUILD) -B build/sanitize -DCMAKE_BUILD_TYPE=Debug -DTALLY_SANITIZE=ON >/dev/null
+	@cmake --build build/sanitize
+
+test-release: release
+	@ctest --test-dir build/release --output-on-failure
+
+test-sanitize: sanitize
+	@ctest --test-dir build/sanitize --output-on-failure
+
+test: test-release test-sanitize
+
+bench: release
+	@scripts/bench
+
+demo: release
+	@scripts/demo
+
+clean:
+	rm -rf build

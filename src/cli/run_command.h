@@ -1,0 +1,32 @@
+#pragma once
+
+#include <string>
+
+#include "CLI/CLI.hpp"
+
+namespace tally {
+
+// Flags of `tally run`, as given (validated when the command runs).
+struct RunFlags {
+  std::string source;
+  std::string sink = "console";
+  std::string summary;
+  std::string dead_letter;
+  std::string lateness = "7d";
+  std::string input_timezone = "UTC";
+  std::string trigger = "5s";
+  std::string event_id_field = "EventUUID";
+  std::string user_id_field = "UserUUID";
+  std::string event_name_field = "EventName";
+  std::string created_at_field = "CreatedAt";
+  size_t max_record_bytes = 1 << 20;
+  size_t console_rows = 20;
+};
+
+// Declares `run` and its flags on `app`; the flags land in *flags.
+CLI::App* AddRunCommand(CLI::App& app, RunFlags* flags);
+
+// Runs the job. Returns the process exit code; reports on stderr.
+int RunCommand(const RunFlags& flags);
+
+}  // namespace tally

@@ -1,0 +1,86 @@
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "core/daily_count.h"
+#include "core/dead_letter.h"
+#include "core/record_counts.h"
+#include "core/record_parser.h"
+#include "core/watermark.h"
+#include "state/dedup_store.h"
+#include "state/window_store.h"
+
+namespace tally {
+
+struct ProcessorOptions {
+  FieldNames field_names;
+  absl::TimeZone input_zone = absl::UTCTimeZone();
+  Micros lateness = 7 * kMicrosPerDay;
+  size_t max_record_bytes = kDefaultMaxRecordBytes;
+};
+
+// What became of one record.
+enum class Verdict : uint8_t { kInvalid, kLate, kDuplicate, kCounted };
+
+// The rows one trigger hands to the sinks.
+struct TriggerOutput {
+  // Every row whose count changed since the previous trigger (update mode).
+  std::vector<DailyCount> updates;
+  // Rows of days that closed and leave the state with their final count; each
+  // was in this or an earlier trigger's updates with the same count.
+  std::vector<DailyCount> finalized;
+
+  void clear() {
+    updates.clear();
+    finalized.clear();
+  }
+};
+
+// The whole semantics of the job for one input partition, as a deterministic
+// step function: record bytes in; counts, dead letters and state changes out.
+// It knows nothing of sources, sinks, clocks or triggers; a runtime drives it,
+// and a test can drive it with nothing else.
+//
+// For each record, in partition order: invalid -> dead letter; else late if its
+// event time is below the watermark -> dead letter; else a duplicate if its
+// EventUUID is live in the dedup store; else counted into (user, UTC day). Then
+// every valid record advances the watermark.
+//
+// Not thread-safe; one per task. The stores must outlive the processor.
+class DailyCountProcessor {
+ public:
+  DailyCountProcessor(const ProcessorOptions& options, DedupStore* dedup, WindowStore* windows);
+
+  // Processes one record. `padded`: see RecordParser::Parse.
+  Verdict Process(std::string_view bytes, bool padded, RecordOrigin origin);
+
+  // Moves the changed rows, then the rows of closed days, into *out.
+  void Trigger(TriggerOutput* out);
+
+  // Rows of closed days still held, waiting for a trigger to write them. A
+  // runtime triggers early when this grows large (a backlog processed faster
+  // than the trigger interval), which keeps memory bounded by the lateness.
+  size_t ClosedRowsPending() const;
+
+  // Dead letters produced since the runtime last emptied this vector, in order.
+  std::vector<DeadLetter>& dead_letters() { return dead_letters_; }
+
+  const RecordCounts& counts() const { return counts_; }
+  const Watermark& watermark() const { return watermark_; }
+
+ private:
+  Verdict Reject(DeadLetterReason reason, std::string detail, std::string_view bytes, RecordOrigin origin);
+
+  RecordParser parser_;
+  Watermark watermark_;
+  DedupStore* dedup_;
+  WindowStore* windows_;
+  RecordCounts counts_;
+  std::vector<DeadLetter> dead_letters_;
+  Event event_;                 // reused: no allocation per record
+  RecordParser::Error error_;
+};
+
+}  // namespace tally

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace tally {
+
+// Why a record left the counts. All but kLate mean the record is invalid.
+enum class DeadLetterReason : uint8_t {
+  kTooLarge,        // larger than the record size limit
+  kNotUtf8,         // bytes that are not UTF-8
+  kNotJson,         // not a JSON text (RFC 8259)
+  kNotObject,       // JSON, but not an object
+  kMissingField,    // a required field is absent
+  kWrongType,       // a required field has the wrong JSON type
+  kBadUuid,         // EventUUID or UserUUID is not an 8-4-4-4-12 hex UUID
+  kEmptyEventName,  // EventName is ""
+  kBadTime,         // CreatedAt is not a valid time
+  kTimeOutOfRange,  // CreatedAt is outside [1970, 2100)
+  kLate,            // valid, but older than the watermark
+};
+inline constexpr int kDeadLetterReasonCount = static_cast<int>(DeadLetterReason::kLate) + 1;
+
+// The stable, machine-readable name written with each dead letter ("not_json").
+const char* ReasonName(DeadLetterReason reason);
+
+// Where a record came from, inside its source: the input partition and the
+// record's position in it (a line number for files, an offset for Kafka).
+struct RecordOrigin {
+  int32_t partition = 0;
+  int64_t position = 0;
+};
+
+// A record that was not counted and must not be lost: its original bytes, why,
+// and where it came from.
+struct DeadLetter {
+  DeadLetterReason reason;
+  std::string detail;  // human-readable: what exactly is wrong
+  std::string bytes;   // the record as read, unchanged
+  RecordOrigin origin;
+};
+
+}  // namespace tally

@@ -1,0 +1,143 @@
+#include "core/record_parser.h"
+
+#include <cstring>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "simdjson.h"
+
+namespace tally {
+
+static_assert(kRecordPadding >= simdjson::SIMDJSON_PADDING, "callers must pad for simdjson");
+
+namespace {
+
+const char* JsonTypeName(simdjson::dom::element_type type) {
+  using T = simdjson::dom::element_type;
+  switch (type) {
+    case T::ARRAY: return "an array";
+    case T::OBJECT: return "an object";
+    case T::INT64:
+    case T::UINT64:
+    case T::DOUBLE: return "a number";
+    case T::STRING: return "a string";
+    case T::BOOL: return "a boolean";
+    case T::NULL_VALUE: return "null";
+  }
+  return "an unknown type";
+}
+
+}  // namespace
+
+struct RecordParser::Impl {
+  Impl(FieldNames n, EventTimeParser t) : names(std::move(n)), time(t) {}
+
+  FieldNames names;
+  EventTimeParser time;
+  simdjson::dom::parser parser;
+  std::vector<char> scratch;  // padded copy of records that arrive unpadded
+};
+
+RecordParser::RecordParser(FieldNames names, EventTimeParser time_parser, size_t max_record_bytes)
+    : impl_(std::make_unique<Impl>(std::move(names), time_parser)),
+      max_record_bytes_(max_record_bytes) {}
+
+RecordParser::~RecordParser() = default;
+
+bool RecordParser::Parse(std::string_view bytes, bool padded, Event* event, Error* error) {
+  auto fail = [error](DeadLetterReason reason, std::string detail) {
+    error->reason = reason;
+    error->detail = std::move(detail);
+    return false;
+  };
+  if (bytes.size() > max_record_bytes_) {
+    return fail(DeadLetterReason::kTooLarge,
+                absl::StrCat("record is ", bytes.size(), " bytes, over the limit of ",
+                             max_record_bytes_, " (--max-record-bytes)"));
+  }
+  Impl& m = *impl_;
+  const char* data = bytes.data();
+  if (!padded) {
+    m.scratch.resize(bytes.size() + simdjson::SIMDJSON_PADDING);
+    if (!bytes.empty()) std::memcpy(m.scratch.data(), bytes.data(), bytes.size());
+    data = m.scratch.data();
+  }
+
+  simdjson::dom::element root;
+  if (auto err = m.parser.parse(data, bytes.size(), false).get(root)) {
+    if (err == simdjson::UTF8_ERROR) return fail(DeadLetterReason::kNotUtf8, "record is not valid UTF-8");
+    return fail(DeadLetterReason::kNotJson,
+                absl::StrCat("record is not JSON: ", simdjson::error_message(err)));
+  }
+  simdjson::dom::object object;
+  if (root.get_object().get(object)) {
+    return fail(DeadLetterReason::kNotObject,
+                absl::StrCat("record is ", JsonTypeName(root.type()), ", not a JSON object"));
+  }
+
+  // One pass over the fields; a repeated name overwrites (last one wins).
+  simdjson::dom::element fields[4];
+  bool present[4] = {false, false, false, false};
+  const std::string* names[4] = {&m.names.event_id, &m.names.user_id, &m.names.event_name,
+                                 &m.names.created_at};
+  for (simdjson::dom::key_value_pair field : object) {
+    for (int i = 0; i < 4; ++i) {
+      if (field.key == *names[i]) {
+        fields[i] = field.value;
+        present[i] = true;
+        break;
+      }
+    }
+  }
+  for (int i = 0; i < 4; ++i) {
+    if (!present[i]) return fail(DeadLetterReason::kMissingField, absl::StrCat("missing field ", *names[i]));
+  }
+
+  // Strings first: both UUIDs and the event name.
+  std::string_view text[3];
+  for (int i = 0; i < 3; ++i) {
+    if (fields[i].get_string().get(text[i])) {
+      return fail(DeadLetterReason::kWrongType, absl::StrCat("field ", *names[i], " must be a string, not ",
+                                                             JsonTypeName(fields[i].type())));
+    }
+  }
+  if (!ParseUuid(text[0], &event->event_id)) {
+    return fail(DeadLetterReason::kBadUuid,
+                absl::StrCat("field ", *names[0], " is not a UUID (8-4-4-4-12 hex digits)"));
+  }
+  if (!ParseUuid(text[1], &event->user_id)) {
+    return fail(DeadLetterReason::kBadUuid,
+                absl::StrCat("field ", *names[1], " is not a UUID (8-4-4-4-12 hex digits)"));
+  }
+  if (text[2].empty()) {
+    return fail(DeadLetterReason::kEmptyEventName, absl::StrCat("field ", *names[2], " is empty"));
+  }
+
+  const simdjson::dom::element& created = fields[3];
+  TimeResult time;
+  switch (created.type()) {
+    case simdjson::dom::element_type::STRING:
+      time = m.time.ParseText(created.get_string().value_unsafe(), &event->event_time);
+      break;
+    case simdjson::dom::element_type::INT64:
+      time = m.time.FromSeconds(created.get_int64().value_unsafe(), &event->event_time);
+      break;
+    case simdjson::dom::element_type::UINT64:  // above INT64_MAX: far past 2100
+      time = {TimeError::kOutOfRange, "event time is outside [1970-01-01T00:00:00Z, 2100-01-01T00:00:00Z)"};
+      break;
+    case simdjson::dom::element_type::DOUBLE:
+      time = m.time.FromSeconds(created.get_double().value_unsafe(), &event->event_time);
+      break;
+    default:
+      return fail(DeadLetterReason::kWrongType, absl::StrCat("field ", *names[3], " must be a string or a number, not ",
+                                                             JsonTypeName(created.type())));
+  }
+  if (time.error != TimeError::kOk) {
+    return fail(time.error == TimeError::kOutOfRange ? DeadLetterReason::kTimeOutOfRange
+                                                     : DeadLetterReason::kBadTime,
+                absl::StrCat("field ", *names[3], ": ", time.why));
+  }
+  return true;
+}
+
+}  // namespace tally

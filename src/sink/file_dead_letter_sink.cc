@@ -1,0 +1,69 @@
+#include "sink/file_dead_letter_sink.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "simdjson.h"
+
+namespace tally {
+
+void AppendJsonString(std::string_view s, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"': *out += "\\\""; break;
+      case '\\': *out += "\\\\"; break;
+      case '\n': *out += "\\n"; break;
+      case '\r': *out += "\\r"; break;
+      case '\t': *out += "\\t"; break;
+      default:
+        if (u < 0x20) {
+          *out += "\\u00";
+          out->push_back(kHex[u >> 4]);
+          out->push_back(kHex[u & 0xF]);
+        } else {
+          out->push_back(c);
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+absl::StatusOr<std::unique_ptr<FileDeadLetterSink>> FileDeadLetterSink::Create(const std::string& path,
+                                                                                std::string source_name,
+                                                                                std::string position_name) {
+  auto file = AtomicOutputFile::Create(path);
+  if (!file.ok()) return file.status();
+  return std::make_unique<FileDeadLetterSink>(std::move(*file), std::move(source_name), std::move(position_name));
+}
+
+FileDeadLetterSink::FileDeadLetterSink(std::unique_ptr<AtomicOutputFile> file, std::string source_name,
+                                       std::string position_name)
+    : file_(std::move(file)), source_name_(std::move(source_name)), position_name_(std::move(position_name)) {}
+
+std::string FileDeadLetterSink::Describe() const { return absl::StrCat("file:", file_->path()); }
+
+absl::Status FileDeadLetterSink::Write(std::span<const DeadLetter> letters) {
+  text_.clear();
+  for (const DeadLetter& letter : letters) {
+    absl::StrAppend(&text_, "{\"reason\":\"", ReasonName(letter.reason), "\",\"detail\":");
+    AppendJsonString(letter.detail, &text_);
+    text_ += ",\"source\":";
+    AppendJsonString(source_name_, &text_);
+    absl::StrAppend(&text_, ",\"partition\":", letter.origin.partition, ",\"", position_name_,
+                    "\":", letter.origin.position);
+    if (simdjson::validate_utf8(letter.bytes)) {
+      text_ += ",\"encoding\":\"utf8\",\"record\":";
+      AppendJsonString(letter.bytes, &text_);
+    } else {
+      absl::StrAppend(&text_, ",\"encoding\":\"base64\",\"record\":\"", absl::Base64Escape(letter.bytes), "\"");
+    }
+    text_ += "}\n";
+  }
+  return file_->Append(text_);
+}
+
+absl::Status FileDeadLetterSink::Commit() { return file_->Commit(); }
+
+}  // namespace tally

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <cstddef>
+
+#include "core/event_time.h"
+#include "core/uuid.h"
+
+namespace tally {
+
+// Remembers the EventUUIDs of counted records, each with its event time, for as
+// long as the watermark needs them. An entry is *live* while its event time is
+// >= the current watermark W and *expired* after; an expired entry behaves
+// exactly as if it were absent, so implementations may drop it at any time.
+// This is what bounds dedup state by the lateness instead of the stream length.
+//
+// One store per task (input partition). Not thread-safe.
+class DedupStore {
+ public:
+  virtual ~DedupStore() = default;
+
+  // If a live entry for `id` exists (its time >= watermark), returns false and
+  // changes nothing: the record is a duplicate. Otherwise records
+  // (id, event_time), replacing any expired entry for `id`, and returns true.
+  // `watermark` never decreases from one call to the next.
+  virtual bool RecordIfNew(const Uuid& id, Micros event_time, Micros watermark) = 0;
+
+  // Drops every entry expired at `watermark` now.
+  virtual void Purge(Micros watermark) = 0;
+
+  // Entries held, live or expired but not yet dropped.
+  virtual size_t size() const = 0;
+
+  // Bytes of memory the store holds for its entries.
+  virtual size_t MemoryBytes() const = 0;
+};
+
+}  // namespace tally

@@ -1,0 +1,119 @@
+#include "state/memory_dedup_store.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/hash/hash.h"
+#include "core/watermark.h"
+
+namespace tally {
+namespace {
+
+// Load at which the table purges expired entries before inserting.
+constexpr double kPurgeLoad = 0.93;
+// After a purge, the live load above which the table grows...
+constexpr double kGrowLoad = 0.84;
+// ...to a capacity that puts the live load here.
+constexpr double kTargetLoad = 0.76;
+constexpr size_t kMinCapacity = 64;
+
+}  // namespace
+
+MemoryDedupStore::MemoryDedupStore(size_t initial_capacity) {
+  Rebuild(std::max(initial_capacity, kMinCapacity), Watermark::kNone);
+}
+
+size_t MemoryDedupStore::Home(const Uuid& id) const {
+  const uint64_t h = absl::Hash<Uuid>{}(id);
+  // Maps the hash onto [0, capacity) without a division (Lemire's reduction).
+  return static_cast<size_t>((static_cast<unsigned __int128>(h) * capacity_) >> 64);
+}
+
+bool MemoryDedupStore::RecordIfNew(const Uuid& id, Micros event_time, Micros watermark) {
+  if (size_ >= purge_at_) MakeRoom(watermark);
+  for (;;) {
+    size_t i = Home(id);
+    uint64_t distance = 0;
+    for (;; i = Next(i), ++distance) {
+      Slot& s = slots_[i];
+      if (s.meta == 0) break;  // absent
+      if (s.hi == id.hi && s.lo == id.lo) {
+        if (TimeOf(s.meta) >= watermark) return false;  // live: a duplicate
+        s.meta = Meta(Distance(s.meta), event_time);    // expired: reuse
+        return true;
+      }
+      // Robin Hood invariant: had `id` been here, it would sit before any entry
+      // closer to its own home than we are to ours.
+      if (Distance(s.meta) < distance) break;
+    }
+    if (InsertNew(Slot{id.hi, id.lo, Meta(0, event_time)}, i, distance)) {
+      ++size_;
+      return true;
+    }
+    // A pathological probe length: spread the table and try again.
+    Rebuild(capacity_ * 2, watermark);
+  }
+}
+
+bool MemoryDedupStore::InsertNew(Slot entry, size_t i, uint64_t distance) {
+  for (;; i = Next(i), ++distance) {
+    if (distance > kMaxDistance) return false;
+    Slot& s = slots_[i];
+    entry.meta = Meta(distance, TimeOf(entry.meta));
+    if (s.meta == 0) {
+      s = entry;
+      return true;
+    }
+    if (Distance(s.meta) < distance) {
+      std::swap(s, entry);
+      distance = Distance(entry.meta);
+    }
+  }
+}
+
+void MemoryDedupStore::EraseAt(size_t i) {
+  // Backward-shift deletion: pull the rest of the cluster one step towards home.
+  for (size_t next = Next(i);; i = next, next = Next(next)) {
+    Slot& n = slots_[next];
+    if (n.meta == 0 || Distance(n.meta) == 0) break;
+    slots_[i] = Slot{n.hi, n.lo, Meta(Distance(n.meta) - 1, TimeOf(n.meta))};
+  }
+  slots_[i].meta = 0;
+  --size_;
+}
+
+void MemoryDedupStore::Purge(Micros watermark) {
+  // An entry that EraseAt shifts into an index already passed has already been
+  // seen live, so one forward sweep, re-checking the current index, suffices.
+  for (size_t i = 0; i < capacity_; ++i) {
+    while (slots_[i].meta != 0 && TimeOf(slots_[i].meta) < watermark) EraseAt(i);
+  }
+}
+
+void MemoryDedupStore::MakeRoom(Micros watermark) {
+  Purge(watermark);
+  if (static_cast<double>(size_) > kGrowLoad * static_cast<double>(capacity_)) {
+    Rebuild(static_cast<size_t>(static_cast<double>(size_) / kTargetLoad) + 1, watermark);
+  }
+  purge_at_ = std::max<size_t>(size_ + 1, static_cast<size_t>(kPurgeLoad * static_cast<double>(capacity_)));
+}
+
+void MemoryDedupStore::Rebuild(size_t capacity, Micros watermark) {
+  std::unique_ptr<Slot[]> old = std::move(slots_);
+  const size_t old_capacity = capacity_;
+  for (bool done = false; !done; capacity *= 2) {
+    slots_ = std::make_unique<Slot[]>(capacity);
+    capacity_ = capacity;
+    size_ = 0;
+    done = true;
+    for (size_t i = 0; i < old_capacity && done; ++i) {
+      const Slot& s = old[i];
+      if (s.meta == 0 || TimeOf(s.meta) < watermark) continue;
+      done = InsertNew(s, Home(Uuid{s.hi, s.lo}), 0);
+      ++size_;
+    }
+  }
+  purge_at_ = std::max<size_t>(size_ + 1, static_cast<size_t>(kPurgeLoad * static_cast<double>(capacity_)));
+}
+
+}  // namespace tally

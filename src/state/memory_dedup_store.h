@@ -1,0 +1,64 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "state/dedup_store.h"
+
+namespace tally {
+
+// An in-memory DedupStore: one open-addressing table with Robin Hood linear
+// probing, 24 bytes a slot (the UUID and one word packing the event time with
+// the slot's probe distance), no per-entry allocation.
+//
+// Memory is the point of this design. Expired entries are purged in one sweep
+// when the table fills, and the table grows only if live entries alone crowd it;
+// growth sizes it to the live count (not a fixed factor), so in a steady stream
+// it holds about 24 / 0.76 ≈ 32 bytes per live entry. Robin Hood ordering keeps
+// probes short at that load, for misses (new events, the common case) too.
+class MemoryDedupStore final : public DedupStore {
+ public:
+  explicit MemoryDedupStore(size_t initial_capacity = 1024);
+
+  bool RecordIfNew(const Uuid& id, Micros event_time, Micros watermark) override;
+  void Purge(Micros watermark) override;
+  size_t size() const override { return size_; }
+  size_t MemoryBytes() const override { return capacity_ * sizeof(Slot); }
+
+  size_t capacity() const { return capacity_; }
+
+ private:
+  struct Slot {
+    uint64_t hi;
+    uint64_t lo;
+    // 0 for an empty slot; else (probe distance + 1) << kTimeBits | event time.
+    uint64_t meta;
+  };
+  static constexpr int kTimeBits = 52;  // event times are < 2^52 µs (year 2100)
+  static constexpr uint64_t kTimeMask = (uint64_t{1} << kTimeBits) - 1;
+  static constexpr uint64_t kMaxDistance = (uint64_t{1} << (64 - kTimeBits)) - 2;
+
+  static uint64_t Distance(uint64_t meta) { return (meta >> kTimeBits) - 1; }
+  static Micros TimeOf(uint64_t meta) { return static_cast<Micros>(meta & kTimeMask); }
+  static uint64_t Meta(uint64_t distance, Micros t) {
+    return ((distance + 1) << kTimeBits) | static_cast<uint64_t>(t);
+  }
+
+  size_t Home(const Uuid& id) const;
+  size_t Next(size_t i) const { return i + 1 == capacity_ ? 0 : i + 1; }
+  // Inserts an entry known to be absent, starting the probe at slot i, which is
+  // `distance` steps from the entry's home. False if a probe got too long.
+  bool InsertNew(Slot entry, size_t i, uint64_t distance);
+  void EraseAt(size_t i);
+  // Called when the table is full: purge, then grow if live entries still crowd it.
+  void MakeRoom(Micros watermark);
+  // Moves the live entries into a table of at least `capacity` slots.
+  void Rebuild(size_t capacity, Micros watermark);
+
+  std::unique_ptr<Slot[]> slots_;
+  size_t capacity_ = 0;
+  size_t size_ = 0;
+  size_t purge_at_ = 0;  // size at which the next insert first makes room
+};
+
+}  // namespace tally

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "state/dedup_store.h"
+#include "state/window_store.h"
+
+namespace tally {
+
+// The state of one task: everything needed to resume its input partition.
+struct TaskStores {
+  std::unique_ptr<DedupStore> dedup;
+  std::unique_ptr<WindowStore> windows;
+};
+
+// Opens the stores of a task. State is scoped per input partition, so that a
+// partition's state can move to another process with the partition; a durable
+// provider restores it here before the task sees a record.
+class StoreProvider {
+ public:
+  virtual ~StoreProvider() = default;
+  virtual absl::StatusOr<TaskStores> Open(int32_t partition) = 0;
+};
+
+// Fresh, empty in-memory stores: state that lives as long as the run.
+class MemoryStoreProvider final : public StoreProvider {
+ public:
+  absl::StatusOr<TaskStores> Open(int32_t partition) override;
+};
+
+}  // namespace tally

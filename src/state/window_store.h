@@ -1,0 +1,39 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/daily_count.h"
+
+namespace tally {
+
+// The per-learner daily counts of one task: one row per (user, day) with at
+// least one counted event, plus which rows changed since they were last taken.
+// Rows of closed days leave the store through EvictClosed once they are
+// written, which bounds it by the lateness, not by the stream's length.
+//
+// One store per task (input partition). Not thread-safe.
+class WindowStore {
+ public:
+  virtual ~WindowStore() = default;
+
+  // Adds one to the count of (user, day), creating the row at 1; marks it changed.
+  virtual void Increment(const Uuid& user, Day day) = 0;
+
+  // Appends every row changed since the previous call, with its current count,
+  // and clears the marks.
+  virtual void TakeChanged(std::vector<DailyCount>* out) = 0;
+
+  // Removes every row of a day before `first_open_day`, appending each with its
+  // final count. Call TakeChanged first: rows are evicted changed or not.
+  virtual void EvictClosed(Day first_open_day, std::vector<DailyCount>* out) = 0;
+
+  // How many rows belong to days before `first_open_day` (awaiting eviction).
+  virtual size_t ClosedRows(Day first_open_day) const = 0;
+
+  virtual size_t size() const = 0;
+  virtual size_t MemoryBytes() const = 0;
+};
+
+}  // namespace tally
