@@ -1,8 +1,10 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/status/statusor.h"
 
 namespace tally {
 
@@ -10,14 +12,20 @@ namespace tally {
 std::string FlagEnvName(const std::string& flag);
 
 // Declares a flag with a value. Every flag can also come from its environment
-// variable and, under the same name without dashes, from the --config file.
+// variable and, under its name without dashes, from the --config file.
 // Precedence: command line, then environment, then config file, then default.
 template <typename T>
 CLI::Option* AddFlag(CLI::App* command, const std::string& flag, T* value, const std::string& help) {
   return command->add_option(flag, *value, help)->envname(FlagEnvName(flag))->capture_default_str();
 }
 
-// Adds --config FILE (TOML or INI keys named as the flags) to a command.
+// Adds --config FILE to a command (read by ParseCommandLine, not by CLI11).
 void AddConfigFlag(CLI::App* command);
+
+// Parses argv into `app`, whose subcommands were declared with AddFlag and
+// AddConfigFlag, after merging in the --config file (or $TALLY_CONFIG) of the
+// chosen subcommand. Returns the exit code to stop with (help, version, usage
+// error: message printed), or -1 to go on.
+int ParseCommandLine(CLI::App& app, int argc, char** argv);
 
 }  // namespace tally

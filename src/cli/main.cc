@@ -1,10 +1,10 @@
 // tally: per-learner daily event counts from a stream of app events.
 // See README.md; `tally --help` and `tally <command> --help` are the reference.
 
-#include <cstdio>
-
 #include "CLI/CLI.hpp"
 #include "cli/exit_codes.h"
+#include "cli/flag.h"
+#include "cli/generate_command.h"
 #include "cli/run_command.h"
 
 int main(int argc, char** argv) {
@@ -14,15 +14,11 @@ int main(int argc, char** argv) {
 
   tally::RunFlags run_flags;
   CLI::App* run = tally::AddRunCommand(app, &run_flags);
+  tally::GenerateFlags generate_flags;
+  CLI::App* generate = tally::AddGenerateCommand(app, &generate_flags);
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {
-    return app.exit(e);  // --help, --version
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "tally: %s\nRun 'tally --help' or 'tally <command> --help' for usage.\n", e.what());
-    return tally::kExitUsage;
-  }
+  if (int code = tally::ParseCommandLine(app, argc, argv); code >= 0) return code;
   if (run->parsed()) return tally::RunCommand(run_flags);
+  if (generate->parsed()) return tally::GenerateCommand(generate_flags);
   return tally::kExitUsage;
 }

@@ -140,7 +140,6 @@ int Run(const RunFlags& flags) {
     throw UsageError{absl::StrCat("--input-timezone '", flags.input_timezone,
                                   "': not a known IANA time zone name (e.g. UTC, Asia/Calcutta, Europe/Berlin)")};
   }
-  if (flags.max_record_bytes == 0) throw UsageError{"--max-record-bytes must be at least 1"};
   options.processor.max_record_bytes = flags.max_record_bytes;
   const std::string dead_letter_path = DeadLetterPath(flags);
 
@@ -194,8 +193,10 @@ CLI::App* AddRunCommand(CLI::App& app, RunFlags* f) {
   AddFlag(run, "--user-id-field", &f->user_id_field, "JSON field of the learner's UUID");
   AddFlag(run, "--event-name-field", &f->event_name_field, "JSON field of the event's name");
   AddFlag(run, "--created-at-field", &f->created_at_field, "JSON field of the event time");
-  AddFlag(run, "--max-record-bytes", &f->max_record_bytes, "Records larger than this are invalid (too_large)");
-  AddFlag(run, "--console-rows", &f->console_rows, "Rows the console sink prints per trigger at most");
+  AddFlag(run, "--max-record-bytes", &f->max_record_bytes, "Records larger than this are invalid (too_large)")
+      ->check(CLI::PositiveNumber);
+  AddFlag(run, "--console-rows", &f->console_rows, "Rows the console sink prints per trigger at most")
+      ->check(CLI::NonNegativeNumber);
   AddConfigFlag(run);
   return run;
 }

@@ -1,5 +1,6 @@
 #include "sink/atomic_output_file.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,6 +16,12 @@ constexpr size_t kBufferBytes = 1 << 20;
 absl::StatusOr<std::unique_ptr<AtomicOutputFile>> AtomicOutputFile::Create(const std::string& path) {
   if (path == "-") return std::make_unique<AtomicOutputFile>(path, "", stdout);
   if (path.empty()) return absl::InvalidArgumentError("an output path is empty");
+  // Renaming over a directory would fail only at Commit, after other outputs
+  // may already be in place: refuse it now.
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return absl::PermissionDeniedError(absl::StrCat("cannot write ", path, ": it is a directory"));
+  }
   const std::string temp = absl::StrCat(path, ".tmp-", ::getpid());
   std::FILE* f = std::fopen(temp.c_str(), "wbxe");  // x: never clobber; e: O_CLOEXEC
   if (f == nullptr) {
