@@ -1,5 +1,7 @@
 #include "core/daily_count_processor.h"
 
+#include <limits>
+
 #include "absl/strings/str_cat.h"
 
 namespace tally {
@@ -30,23 +32,30 @@ Verdict DailyCountProcessor::Reject(DeadLetterReason reason, std::string detail,
   return Verdict::kInvalid;
 }
 
-Verdict DailyCountProcessor::Process(std::string_view bytes, bool padded, RecordOrigin origin) {
-  ++counts_.records;
-  if (!parser_.Parse(bytes, padded, &event_, &error_)) {
-    return Reject(error_.reason, std::move(error_.detail), bytes, origin);
+void DailyCountProcessor::Parse(std::string_view bytes, bool padded, Parsed* parsed) {
+  parsed->valid = parser_.Parse(bytes, padded, &parsed->event, &parsed->error);
+  if (parsed->valid) {
+    dedup_->Prefetch(parsed->event.event_id);
+    windows_->Prefetch(parsed->event.user_id, DayOf(parsed->event.event_time));
   }
-  const Micros t = event_.event_time;
+}
+
+Verdict DailyCountProcessor::Apply(std::string_view bytes, RecordOrigin origin, Parsed* parsed) {
+  ++counts_.records;
+  if (!parsed->valid) return Reject(parsed->error.reason, std::move(parsed->error.detail), bytes, origin);
+  const Event& event = parsed->event;
+  const Micros t = event.event_time;
   Verdict verdict;
   if (watermark_.IsLate(t)) {
     verdict = Reject(DeadLetterReason::kLate,
                      absl::StrCat("event time ", FormatMicros(t), " is before the watermark ",
                                   FormatMicros(watermark_.value())),
                      bytes, origin);
-  } else if (!dedup_->RecordIfNew(event_.event_id, t, watermark_.value())) {
+  } else if (!dedup_->RecordIfNew(event.event_id, t, watermark_.value())) {
     ++counts_.duplicates;
     verdict = Verdict::kDuplicate;
   } else {
-    windows_->Increment(event_.user_id, DayOf(t));
+    windows_->Increment(event.user_id, DayOf(t));
     ++counts_.counted;
     verdict = Verdict::kCounted;
   }
@@ -54,9 +63,32 @@ Verdict DailyCountProcessor::Process(std::string_view bytes, bool padded, Record
   return verdict;
 }
 
-void DailyCountProcessor::Trigger(TriggerOutput* out) {
+Verdict DailyCountProcessor::Process(std::string_view bytes, bool padded, RecordOrigin origin) {
+  Parsed& parsed = ahead_[0];
+  parsed.valid = parser_.Parse(bytes, padded, &parsed.event, &parsed.error);
+  return Apply(bytes, origin, &parsed);
+}
+
+void DailyCountProcessor::ProcessBatch(std::span<const SourceRecord> records, bool padded) {
+  // Record i is parsed kLookahead records before it is applied; its slot in
+  // ahead_ is free again by then, since record i - kLookahead was applied first.
+  const size_t n = records.size();
+  for (size_t i = 0; i < n + kLookahead; ++i) {
+    if (i >= kLookahead) {
+      const SourceRecord& r = records[i - kLookahead];
+      Apply(r.bytes, r.origin, &ahead_[(i - kLookahead) % kLookahead]);
+    }
+    if (i < n) Parse(records[i].bytes, padded, &ahead_[i % kLookahead]);
+  }
+}
+
+void DailyCountProcessor::Trigger(TriggerOutput* out, bool end_of_input) {
   windows_->TakeChanged(&out->updates);
-  if (watermark_.has_value()) windows_->EvictClosed(watermark_.FirstOpenDay(), &out->finalized);
+  if (end_of_input) {
+    windows_->EvictClosed(std::numeric_limits<Day>::max(), &out->finalized);
+  } else if (watermark_.has_value()) {
+    windows_->EvictClosed(watermark_.FirstOpenDay(), &out->finalized);
+  }
 }
 
 size_t DailyCountProcessor::ClosedRowsPending() const {

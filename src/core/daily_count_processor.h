@@ -1,5 +1,7 @@
 #pragma once
 
+#include <array>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -8,6 +10,7 @@
 #include "core/dead_letter.h"
 #include "core/record_counts.h"
 #include "core/record_parser.h"
+#include "core/source_record.h"
 #include "core/watermark.h"
 #include "state/dedup_store.h"
 #include "state/window_store.h"
@@ -28,8 +31,10 @@ enum class Verdict : uint8_t { kInvalid, kLate, kDuplicate, kCounted };
 struct TriggerOutput {
   // Every row whose count changed since the previous trigger (update mode).
   std::vector<DailyCount> updates;
-  // Rows of days that closed and leave the state with their final count; each
-  // was in this or an earlier trigger's updates with the same count.
+  // Rows that leave the state with their final count: rows of days that
+  // closed, and at the end of a bounded input every remaining row. Each was in
+  // this or an earlier trigger's updates with the same count, and no later
+  // trigger mentions it again.
   std::vector<DailyCount> finalized;
 
   void clear() {
@@ -56,8 +61,16 @@ class DailyCountProcessor {
   // Processes one record. `padded`: see RecordParser::Parse.
   Verdict Process(std::string_view bytes, bool padded, RecordOrigin origin);
 
-  // Moves the changed rows, then the rows of closed days, into *out.
-  void Trigger(TriggerOutput* out);
+  // Processes records of this partition in order, with exactly the effects of
+  // calling Process on each (dead letters in the same order, too). Faster: it
+  // parses a few records ahead and has the stores prefetch the memory those
+  // records will touch, so the stores' cache misses overlap with parsing.
+  void ProcessBatch(std::span<const SourceRecord> records, bool padded);
+
+  // Moves the changed rows, then the rows of closed days, into *out. With
+  // `end_of_input` (the input is bounded and has ended: no record will follow)
+  // every row is final, as if the watermark had passed all days.
+  void Trigger(TriggerOutput* out, bool end_of_input = false);
 
   // Rows of closed days still held, waiting for a trigger to write them. A
   // runtime triggers early when this grows large (a backlog processed faster
@@ -71,6 +84,18 @@ class DailyCountProcessor {
   const Watermark& watermark() const { return watermark_; }
 
  private:
+  // A parsed record waiting for its turn in ProcessBatch.
+  struct Parsed {
+    bool valid = false;
+    Event event;
+    RecordParser::Error error;
+  };
+  static constexpr size_t kLookahead = 8;
+
+  // Parses into *parsed; for a valid record, prefetches its state.
+  void Parse(std::string_view bytes, bool padded, Parsed* parsed);
+  // Everything after parsing: validity, lateness, dedup, count, watermark.
+  Verdict Apply(std::string_view bytes, RecordOrigin origin, Parsed* parsed);
   Verdict Reject(DeadLetterReason reason, std::string detail, std::string_view bytes, RecordOrigin origin);
 
   RecordParser parser_;
@@ -79,8 +104,7 @@ class DailyCountProcessor {
   WindowStore* windows_;
   RecordCounts counts_;
   std::vector<DeadLetter> dead_letters_;
-  Event event_;                 // reused: no allocation per record
-  RecordParser::Error error_;
+  std::array<Parsed, kLookahead> ahead_;  // reused: no allocation per record
 };
 
 }  // namespace tally

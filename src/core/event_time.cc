@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 
 namespace tally {
@@ -22,6 +23,26 @@ inline bool ReadDigits(const char* p, int n, int* out) {
   return true;
 }
 
+bool IsLeapYear(int y) { return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0); }
+
+int DaysInMonth(int y, int m) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && IsLeapYear(y) ? 29 : kDays[m - 1];
+}
+
+// Days from 1970-01-01 to a date of the proleptic Gregorian calendar. Counts in
+// 400-year eras (146,097 days each) of years that start on March 1st, so the
+// leap day falls at the end of a year. The hot path of every text time: abseil's
+// civil types normalise fields first, which costs more than the whole count.
+int64_t DaysFromCivil(int year, int month, int day) {
+  const int64_t y = year - (month <= 2 ? 1 : 0);
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t year_of_era = y - era * 400;                                   // [0, 399]
+  const int64_t day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;  // [0, 365]
+  const int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return era * 146'097 + day_of_era - 719'468;  // 719,468: days from 0000-03-01 to 1970-01-01
+}
+
 TimeResult Malformed(const char* why) { return {TimeError::kMalformed, why}; }
 TimeResult OutOfRange() {
   return {TimeError::kOutOfRange, "event time is outside [1970-01-01T00:00:00Z, 2100-01-01T00:00:00Z)"};
@@ -36,7 +57,22 @@ TimeResult CheckRange(Micros t, Micros* out) {
 }  // namespace
 
 std::string FormatDay(Day day) {
-  return absl::FormatCivilTime(absl::CivilDay(1970, 1, 1) + day);
+  // The inverse of DaysFromCivil, in the same March-based eras.
+  const int64_t z = static_cast<int64_t>(day) + 719'468;
+  const int64_t era = (z >= 0 ? z : z - 146'096) / 146'097;
+  const int64_t day_of_era = z - era * 146'097;
+  const int64_t year_of_era = (day_of_era - day_of_era / 1'460 + day_of_era / 36'524 - day_of_era / 146'096) / 365;
+  const int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  const int64_t mp = (5 * day_of_year + 2) / 153;
+  const int d = static_cast<int>(day_of_year - (153 * mp + 2) / 5 + 1);
+  const int m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  const int64_t y = year_of_era + era * 400 + (m <= 2 ? 1 : 0);
+  if (y < 0 || y > 9999) return absl::StrCat(y, "-", m, "-", d);  // not reachable from valid event times
+  char text[10] = {static_cast<char>('0' + y / 1000), static_cast<char>('0' + y / 100 % 10),
+                   static_cast<char>('0' + y / 10 % 10), static_cast<char>('0' + y % 10), '-',
+                   static_cast<char>('0' + m / 10), static_cast<char>('0' + m % 10), '-',
+                   static_cast<char>('0' + d / 10), static_cast<char>('0' + d % 10)};
+  return std::string(text, sizeof(text));
 }
 
 EventTimeParser::EventTimeParser(absl::TimeZone input_zone)
@@ -57,10 +93,7 @@ TimeResult EventTimeParser::ParseText(std::string_view text, Micros* out) const 
     return Malformed("expected a time HH:MM:SS");
   }
   if (month < 1 || month > 12) return Malformed("month out of range");
-  const absl::CivilDay civil_day(year, month, day);
-  if (day < 1 || civil_day.day() != day || civil_day.month() != month) {
-    return Malformed("not a calendar date");
-  }
+  if (day < 1 || day > DaysInMonth(year, month)) return Malformed("not a calendar date");
   if (hour > 23) return Malformed("hour out of range 00-23");
   if (minute > 59) return Malformed("minute out of range 00-59");
   if (second > 59) return Malformed("second out of range 00-59");
@@ -107,7 +140,7 @@ TimeResult EventTimeParser::ParseText(std::string_view text, Micros* out) const 
 
   int64_t seconds;
   if (has_zone || zone_is_utc_) {
-    const int64_t days = civil_day - absl::CivilDay(1970, 1, 1);
+    const int64_t days = DaysFromCivil(year, month, day);
     seconds = days * 86'400 + hour * 3'600 + minute * 60 + second - offset_seconds;
   } else {
     const absl::CivilSecond local(year, month, day, hour, minute, second);

@@ -1,6 +1,7 @@
 #include "runtime/pipeline.h"
 
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "runtime/task.h"
@@ -59,11 +60,11 @@ absl::StatusOr<PipelineResult> RunPipeline(Source& source, Sink& sink, DeadLette
     return status;
   };
 
-  auto trigger = [&]() -> absl::Status {
+  auto trigger = [&](bool end_of_input) -> absl::Status {
     output.clear();
     size_t dedup_entries = 0, state_bytes = 0;
     tasks.ForEach([&](Task& task) {
-      task.processor().Trigger(&output);
+      task.processor().Trigger(&output, end_of_input);
       dedup_entries += task.stores().dedup->size();
       state_bytes += task.stores().dedup->MemoryBytes() + task.stores().windows->MemoryBytes();
     });
@@ -77,10 +78,15 @@ absl::StatusOr<PipelineResult> RunPipeline(Source& source, Sink& sink, DeadLette
   for (;;) {
     if (auto s = source.Poll(options.max_poll_wait, &batch); !s.ok()) return s;
     bool closed_backlog = false;
-    for (const SourceRecord& record : batch.records) {
-      auto task = tasks.Get(record.origin.partition);
+    // Hand each run of records of one partition to its task in one go.
+    const std::span<const SourceRecord> records(batch.records);
+    for (size_t begin = 0, end; begin < records.size(); begin = end) {
+      const int32_t partition = records[begin].origin.partition;
+      for (end = begin + 1; end < records.size() && records[end].origin.partition == partition; ++end) {
+      }
+      auto task = tasks.Get(partition);
       if (!task.ok()) return task.status();
-      (*task)->processor().Process(record.bytes, batch.padded, record.origin);
+      (*task)->processor().ProcessBatch(records.subspan(begin, end - begin), batch.padded);
     }
     if (auto s = pass_dead_letters(); !s.ok()) return s;
     if (batch.end_of_input) break;
@@ -90,11 +96,11 @@ absl::StatusOr<PipelineResult> RunPipeline(Source& source, Sink& sink, DeadLette
     });
     const absl::Time now = clock.Now();
     if (now >= next_trigger || closed_backlog) {
-      if (auto s = trigger(); !s.ok()) return s;
+      if (auto s = trigger(false); !s.ok()) return s;
       if (now >= next_trigger) next_trigger = now + options.trigger_interval;
     }
   }
-  if (auto s = trigger(); !s.ok()) return s;
+  if (auto s = trigger(/*end_of_input=*/true); !s.ok()) return s;
   tasks.ForEach([&](Task& task) { result.counts += task.processor().counts(); });
   return result;
 }

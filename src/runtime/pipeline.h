@@ -37,7 +37,8 @@ struct PipelineResult {
 // The trigger loop: polls the source, hands each record to the task of its
 // partition, passes dead letters on after every poll, and every
 // `trigger_interval` of processing time hands the changed rows to the sink. It
-// runs until the source ends, then runs a last trigger. It does not Commit the
+// runs until the source ends, then runs a last trigger, which also finalizes
+// every row (no record can change them any more). It does not Commit the
 // sinks: the caller does, once it has decided the run succeeded.
 //
 // Returns the first error of the source, the sinks or the stores; the caller

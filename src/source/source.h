@@ -6,15 +6,9 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "core/dead_letter.h"
+#include "core/source_record.h"
 
 namespace tally {
-
-// One record as read: a view of its bytes and where it came from.
-struct SourceRecord {
-  std::string_view bytes;
-  RecordOrigin origin;
-};
 
 // What one Poll returns. The views stay valid until the next Poll.
 struct RecordBatch {

@@ -24,6 +24,10 @@ class DedupStore {
   // `watermark` never decreases from one call to the next.
   virtual bool RecordIfNew(const Uuid& id, Micros event_time, Micros watermark) = 0;
 
+  // A hint that RecordIfNew(id, ...) follows soon: start fetching the memory it
+  // will touch. Changes nothing.
+  virtual void Prefetch(const Uuid& id) const { (void)id; }
+
   // Drops every entry expired at `watermark` now.
   virtual void Purge(Micros watermark) = 0;
 

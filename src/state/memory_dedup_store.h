@@ -21,6 +21,7 @@ class MemoryDedupStore final : public DedupStore {
   explicit MemoryDedupStore(size_t initial_capacity = 1024);
 
   bool RecordIfNew(const Uuid& id, Micros event_time, Micros watermark) override;
+  void Prefetch(const Uuid& id) const override { __builtin_prefetch(&slots_[Home(id)]); }
   void Purge(Micros watermark) override;
   size_t size() const override { return size_; }
   size_t MemoryBytes() const override { return capacity_ * sizeof(Slot); }

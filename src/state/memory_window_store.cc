@@ -6,19 +6,16 @@ void MemoryWindowStore::Increment(const Uuid& user, Day day) {
   auto [it, inserted] = rows_.try_emplace(Key{user, day});
   if (inserted) ++rows_by_day_[day];
   Row& row = it->second;
-  ++row.count;
-  if (!row.changed) {
-    row.changed = true;
-    changed_.push_back(it->first);
-  }
+  if (!row.changed()) changed_.push_back(it->first);
+  row.bits = (row.bits + 1) | Row::kChanged;
 }
 
 void MemoryWindowStore::TakeChanged(std::vector<DailyCount>* out) {
   for (const Key& key : changed_) {
     auto it = rows_.find(key);
     if (it == rows_.end()) continue;  // evicted since it changed
-    it->second.changed = false;
-    out->push_back(DailyCount{key.user, key.day, it->second.count});
+    it->second.bits &= ~Row::kChanged;
+    out->push_back(DailyCount{key.user, key.day, it->second.count()});
   }
   changed_.clear();
 }
@@ -27,7 +24,7 @@ void MemoryWindowStore::EvictClosed(Day first_open_day, std::vector<DailyCount>*
   if (rows_by_day_.empty() || rows_by_day_.begin()->first >= first_open_day) return;
   absl::erase_if(rows_, [&](const auto& entry) {
     if (entry.first.day >= first_open_day) return false;
-    out->push_back(DailyCount{entry.first.user, entry.first.day, entry.second.count});
+    out->push_back(DailyCount{entry.first.user, entry.first.day, entry.second.count()});
     return true;
   });
   rows_by_day_.erase(rows_by_day_.begin(), rows_by_day_.lower_bound(first_open_day));

@@ -21,6 +21,12 @@ class WindowStore {
   // Adds one to the count of (user, day), creating the row at 1; marks it changed.
   virtual void Increment(const Uuid& user, Day day) = 0;
 
+  // A hint that Increment(user, day) follows soon. Changes nothing.
+  virtual void Prefetch(const Uuid& user, Day day) const {
+    (void)user;
+    (void)day;
+  }
+
   // Appends every row changed since the previous call, with its current count,
   // and clears the marks.
   virtual void TakeChanged(std::vector<DailyCount>* out) = 0;
