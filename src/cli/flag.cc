@@ -6,16 +6,13 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
-#include "cli/exit_codes.h"
+#include "cli/usage_error.h"
 
 namespace tally {
 namespace {
 
 constexpr char kConfigFlag[] = "--config";
 
-struct UsageError {
-  std::string message;
-};
 
 // True if `flag` is given in `args`, as "--flag VALUE" or "--flag=VALUE".
 const std::string* FindFlag(const std::vector<std::string>& args, const std::string& flag) {
@@ -80,7 +77,9 @@ void AddConfigFlag(CLI::App* command) {
       ->envname("TALLY_CONFIG");
 }
 
-int ParseCommandLine(CLI::App& app, int argc, char** argv) {
+namespace {
+
+int Parse(CLI::App& app, int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   try {
     if (!args.empty() && !args[0].empty() && args[0][0] != '-') {
@@ -101,9 +100,6 @@ int ParseCommandLine(CLI::App& app, int argc, char** argv) {
     }
     std::reverse(args.begin(), args.end());  // CLI11 takes its arguments reversed
     app.parse(std::move(args));
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "tally: %s\nRun 'tally --help' for usage.\n", e.message.c_str());
-    return kExitUsage;
   } catch (const CLI::Success& e) {
     return app.exit(e);  // --help, --version
   } catch (const CLI::ParseError& e) {
@@ -111,6 +107,12 @@ int ParseCommandLine(CLI::App& app, int argc, char** argv) {
     return kExitUsage;
   }
   return -1;
+}
+
+}  // namespace
+
+int ParseCommandLine(CLI::App& app, int argc, char** argv) {
+  return RunCommandLine("tally", [&] { return Parse(app, argc, argv); });
 }
 
 }  // namespace tally

@@ -7,7 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "cli/duration.h"
-#include "cli/exit_codes.h"
+#include "cli/usage_error.h"
 #include "cli/flag.h"
 #include "generate/event_generator.h"
 #include "sink/atomic_output_file.h"
@@ -15,9 +15,6 @@
 namespace tally {
 namespace {
 
-struct UsageError {
-  std::string message;
-};
 
 // "1234567" -> "1,234,567": the report is read by people.
 std::string Grouped(int64_t n) {
@@ -162,12 +159,7 @@ CLI::App* AddGenerateCommand(CLI::App& app, GenerateFlags* f) {
 }
 
 int GenerateCommand(const GenerateFlags& flags) {
-  try {
-    return Generate(flags);
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "tally generate: %s\nRun 'tally generate --help' for usage.\n", e.message.c_str());
-    return kExitUsage;
-  }
+  return RunCommandLine("tally generate", [&] { return Generate(flags); });
 }
 
 }  // namespace tally

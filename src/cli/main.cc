@@ -2,7 +2,7 @@
 // See README.md; `tally --help` and `tally <command> --help` are the reference.
 
 #include "CLI/CLI.hpp"
-#include "cli/exit_codes.h"
+#include "cli/usage_error.h"
 #include "cli/flag.h"
 #include "cli/generate_command.h"
 #include "cli/run_command.h"

@@ -10,7 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "cli/duration.h"
-#include "cli/exit_codes.h"
+#include "cli/usage_error.h"
 #include "cli/flag.h"
 #include "runtime/pipeline.h"
 #include "sink/atomic_output_file.h"
@@ -24,9 +24,6 @@ namespace {
 
 constexpr char kDefaultDeadLetterFile[] = "tally-dead-letters.jsonl";
 
-struct UsageError {
-  std::string message;
-};
 
 // "1234567" -> "1,234,567": the report is read by people.
 std::string Grouped(int64_t n) {
@@ -202,12 +199,7 @@ CLI::App* AddRunCommand(CLI::App& app, RunFlags* f) {
 }
 
 int RunCommand(const RunFlags& flags) {
-  try {
-    return Run(flags);
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "tally run: %s\nRun 'tally run --help' for usage.\n", e.message.c_str());
-    return kExitUsage;
-  }
+  return RunCommandLine("tally run", [&] { return Run(flags); });
 }
 
 }  // namespace tally
