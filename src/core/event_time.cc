@@ -48,6 +48,28 @@ TimeResult OutOfRange() {
   return {TimeError::kOutOfRange, "event time is outside [1970-01-01T00:00:00Z, 2100-01-01T00:00:00Z)"};
 }
 
+// fraction * 10^6 rounded to the nearest integer, an exact tie to even, for
+// |fraction| < 1. Computed exactly: a floating-point product is itself rounded,
+// and where the fraction has more significant bits than the product can hold
+// (seconds below 2^13, early on 1970-01-01) it can make a tie of a value that is
+// not one, or move a value across a tie (1.45e-5 is above 14.5 µs, not on it).
+Micros RoundToMicros(double fraction) {
+  int exponent;
+  const double mantissa = std::frexp(std::fabs(fraction), &exponent);  // [0.5, 1), or 0
+  if (mantissa == 0) return 0;
+  // |fraction| = m / 2^shift with m < 2^53 an integer; exponent <= 0, so shift >= 53.
+  const uint64_t m = static_cast<uint64_t>(std::ldexp(mantissa, 53));
+  const int shift = 53 - exponent;
+  if (shift > 74) return 0;  // |fraction| < 2^-22 s, under a quarter of a microsecond
+  const unsigned __int128 product = static_cast<unsigned __int128>(m) * 1'000'000;  // < 2^73
+  unsigned __int128 q = product >> shift;
+  const unsigned __int128 rest = product - (q << shift);
+  const unsigned __int128 half = static_cast<unsigned __int128>(1) << (shift - 1);
+  if (rest > half || (rest == half && (q & 1) != 0)) ++q;
+  const Micros us = static_cast<Micros>(q);
+  return fraction < 0 ? -us : us;
+}
+
 TimeResult CheckRange(Micros t, Micros* out) {
   if (t < kMinEventTime || t >= kEndOfEventTime) return OutOfRange();
   *out = t;
@@ -144,7 +166,10 @@ TimeResult EventTimeParser::ParseText(std::string_view text, Micros* out) const 
     seconds = days * 86'400 + hour * 3'600 + minute * 60 + second - offset_seconds;
   } else {
     const absl::CivilSecond local(year, month, day, hour, minute, second);
-    seconds = absl::ToUnixSeconds(absl::FromCivil(local, zone_));
+    // The offset in force before a DST change, for a repeated and for a skipped
+    // local time alike (absl::FromCivil would map a skipped one to the
+    // transition instant instead, which Java and Python do not).
+    seconds = absl::ToUnixSeconds(zone_.At(local).pre);
   }
   if (seconds < 0 || seconds >= kEndOfEventSeconds) return OutOfRange();
   return CheckRange(seconds * kMicrosPerSecond + fraction_us, out);
@@ -157,8 +182,7 @@ TimeResult EventTimeParser::FromSeconds(double seconds, Micros* out) const {
   if (seconds <= -1.0 || seconds >= static_cast<double>(kEndOfEventSeconds + 1)) return OutOfRange();
   double whole;
   const double fraction = std::modf(seconds, &whole);  // exact
-  const Micros us = static_cast<Micros>(std::nearbyint(fraction * 1e6));
-  return CheckRange(static_cast<Micros>(whole) * kMicrosPerSecond + us, out);
+  return CheckRange(static_cast<Micros>(whole) * kMicrosPerSecond + RoundToMicros(fraction), out);
 }
 
 TimeResult EventTimeParser::FromSeconds(int64_t seconds, Micros* out) const {

@@ -46,27 +46,30 @@ bool MemoryDedupStore::RecordIfNew(const Uuid& id, Micros event_time, Micros wat
       // closer to its own home than we are to ours.
       if (Distance(s.meta) < distance) break;
     }
-    if (InsertNew(Slot{id.hi, id.lo, Meta(0, event_time)}, i, distance)) {
-      ++size_;
+    Slot entry{id.hi, id.lo, Meta(0, event_time)};
+    if (!InsertNew(&entry, i, distance)) {
+      // A pathological probe length. `id` is now in the table or is `entry`,
+      // the one left without a slot: spread the table, keeping that one too.
+      Rebuild(capacity_ * 2, watermark, &entry);
       return true;
     }
-    // A pathological probe length: spread the table and try again.
-    Rebuild(capacity_ * 2, watermark);
+    ++size_;
+    return true;
   }
 }
 
-bool MemoryDedupStore::InsertNew(Slot entry, size_t i, uint64_t distance) {
+bool MemoryDedupStore::InsertNew(Slot* entry, size_t i, uint64_t distance) {
   for (;; i = Next(i), ++distance) {
     if (distance > kMaxDistance) return false;
     Slot& s = slots_[i];
-    entry.meta = Meta(distance, TimeOf(entry.meta));
+    entry->meta = Meta(distance, TimeOf(entry->meta));
     if (s.meta == 0) {
-      s = entry;
+      s = *entry;
       return true;
     }
     if (Distance(s.meta) < distance) {
-      std::swap(s, entry);
-      distance = Distance(entry.meta);
+      std::swap(s, *entry);
+      distance = Distance(entry->meta);
     }
   }
 }
@@ -98,20 +101,22 @@ void MemoryDedupStore::MakeRoom(Micros watermark) {
   purge_at_ = std::max<size_t>(size_ + 1, static_cast<size_t>(kPurgeLoad * static_cast<double>(capacity_)));
 }
 
-void MemoryDedupStore::Rebuild(size_t capacity, Micros watermark) {
+void MemoryDedupStore::Rebuild(size_t capacity, Micros watermark, const Slot* extra) {
   std::unique_ptr<Slot[]> old = std::move(slots_);
   const size_t old_capacity = capacity_;
+  // Each attempt starts over from `old` and `extra`, which it only reads, so an
+  // attempt that fails (a probe too long) loses nothing.
+  auto insert = [&](Slot s) {
+    if (s.meta == 0 || TimeOf(s.meta) < watermark) return true;
+    ++size_;
+    return InsertNew(&s, Home(Uuid{s.hi, s.lo}), 0);
+  };
   for (bool done = false; !done; capacity *= 2) {
     slots_ = std::make_unique<Slot[]>(capacity);
     capacity_ = capacity;
     size_ = 0;
-    done = true;
-    for (size_t i = 0; i < old_capacity && done; ++i) {
-      const Slot& s = old[i];
-      if (s.meta == 0 || TimeOf(s.meta) < watermark) continue;
-      done = InsertNew(s, Home(Uuid{s.hi, s.lo}), 0);
-      ++size_;
-    }
+    done = extra == nullptr || insert(*extra);
+    for (size_t i = 0; i < old_capacity && done; ++i) done = insert(old[i]);
   }
   purge_at_ = std::max<size_t>(size_ + 1, static_cast<size_t>(kPurgeLoad * static_cast<double>(capacity_)));
 }

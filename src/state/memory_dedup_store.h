@@ -12,9 +12,10 @@ namespace tally {
 // the slot's probe distance), no per-entry allocation.
 //
 // Memory is the point of this design. Expired entries are purged in one sweep
-// when the table fills, and the table grows only if live entries alone crowd it;
-// growth sizes it to the live count (not a fixed factor), so in a steady stream
-// it holds about 24 / 0.76 ≈ 32 bytes per live entry. Robin Hood ordering keeps
+// when the table fills (at 93% load), and the table grows only if live entries
+// alone still fill more than 84% of it; growth sizes it to put the live load at
+// 76% (not a fixed factor), so in a steady stream it holds about 24 / 0.76 ≈ 32
+// bytes per live entry. It never shrinks: its size follows the peak live count. Robin Hood ordering keeps
 // probes short at that load, for misses (new events, the common case) too.
 class MemoryDedupStore final : public DedupStore {
  public:
@@ -48,13 +49,16 @@ class MemoryDedupStore final : public DedupStore {
   size_t Home(const Uuid& id) const;
   size_t Next(size_t i) const { return i + 1 == capacity_ ? 0 : i + 1; }
   // Inserts an entry known to be absent, starting the probe at slot i, which is
-  // `distance` steps from the entry's home. False if a probe got too long.
-  bool InsertNew(Slot entry, size_t i, uint64_t distance);
+  // `distance` steps from the entry's home. False if a probe got too long:
+  // *entry is then the entry left without a slot (the one given, or one it
+  // displaced), which the caller must not lose.
+  bool InsertNew(Slot* entry, size_t i, uint64_t distance);
   void EraseAt(size_t i);
   // Called when the table is full: purge, then grow if live entries still crowd it.
   void MakeRoom(Micros watermark);
-  // Moves the live entries into a table of at least `capacity` slots.
-  void Rebuild(size_t capacity, Micros watermark);
+  // Moves the live entries, and `extra` if given, into a table of at least
+  // `capacity` slots.
+  void Rebuild(size_t capacity, Micros watermark, const Slot* extra = nullptr);
 
   std::unique_ptr<Slot[]> slots_;
   size_t capacity_ = 0;

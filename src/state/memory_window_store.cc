@@ -13,7 +13,9 @@ void MemoryWindowStore::Increment(const Uuid& user, Day day) {
 void MemoryWindowStore::TakeChanged(std::vector<DailyCount>* out) {
   for (const Key& key : changed_) {
     auto it = rows_.find(key);
-    if (it == rows_.end()) continue;  // evicted since it changed
+    // Skip a row evicted since it changed, and a key listed twice because its
+    // row was evicted and created again (the second listing finds it taken).
+    if (it == rows_.end() || !it->second.changed()) continue;
     it->second.bits &= ~Row::kChanged;
     out->push_back(DailyCount{key.user, key.day, it->second.count()});
   }
