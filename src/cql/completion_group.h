@@ -1,0 +1,64 @@
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "cql/result.h"
+
+namespace tally::cql {
+
+// Waits for a set of asynchronous requests: take a callback from Add() for
+// each request submitted, then Wait() for all of them. Also bounds the
+// requests in flight: WaitUntilPendingAtMost(n) before each submission.
+//
+//   CompletionGroup group;
+//   for (const Row& r : rows) {
+//     group.WaitUntilPendingAtMost(4096);
+//     session.ExecuteAsync(upsert, Values(r), opts, group.Add());
+//   }
+//   absl::Status s = group.Wait();  // OK, or the first error with counts
+//
+// Thread-safe. The callbacks it hands out point to it, so it must outlive
+// them; the destructor waits for every one still pending.
+class CompletionGroup {
+ public:
+  CompletionGroup() = default;
+  CompletionGroup(const CompletionGroup&) = delete;
+  CompletionGroup& operator=(const CompletionGroup&) = delete;
+  ~CompletionGroup();
+
+  // Counts one more pending request; the callback counts it done. Call it
+  // exactly once.
+  ResultCallback Add();
+  // The same, and forwards the outcome to `then` first (e.g. to read rows).
+  ResultCallback Add(ResultCallback then);
+
+  // Blocks until at most `n` requests are pending.
+  void WaitUntilPendingAtMost(int64_t n);
+  // Blocks until none is pending. Returns OK if every request since the group
+  // was made succeeded, else the first error, its message prefixed with how
+  // many failed ("3 of 1000 requests failed; first: ...").
+  absl::Status Wait();
+  // As Wait, but gives up after `timeout` with DEADLINE_EXCEEDED.
+  absl::Status WaitFor(absl::Duration timeout);
+
+  int64_t pending() const;
+  int64_t succeeded() const;
+  int64_t failed() const;
+
+ private:
+  void Done(const absl::Status& status);
+  absl::Status OutcomeLocked() const;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  int64_t pending_ = 0;
+  int64_t succeeded_ = 0;
+  int64_t failed_ = 0;
+  absl::Status first_error_;
+};
+
+}  // namespace tally::cql
