@@ -55,6 +55,10 @@ std::vector<std::string> MergeConfigFile(const CLI::App& command, std::vector<st
                                     command.get_name(), "' without dashes)")};
     }
     if (FindFlag(args, flag) != nullptr || std::getenv(FlagEnvName(flag).c_str()) != nullptr) continue;
+    if (command.get_option(flag)->get_type_size() == 0) {  // an on/off switch takes its value after '='
+      merged.push_back(absl::StrCat(flag, "=", item.inputs.empty() ? "true" : item.inputs.front()));
+      continue;
+    }
     merged.push_back(flag);
     merged.insert(merged.end(), item.inputs.begin(), item.inputs.end());
   }

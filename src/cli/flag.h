@@ -19,6 +19,12 @@ CLI::Option* AddFlag(CLI::App* command, const std::string& flag, T* value, const
   return command->add_option(flag, *value, help)->envname(FlagEnvName(flag))->capture_default_str();
 }
 
+// Declares an on/off flag (`--available-now`), with the same sources as AddFlag;
+// in the environment or the config file it reads true/false.
+inline CLI::Option* AddSwitch(CLI::App* command, const std::string& flag, bool* value, const std::string& help) {
+  return command->add_flag(flag, *value, help)->envname(FlagEnvName(flag));
+}
+
 // Adds --config FILE to a command (read by ParseCommandLine, not by CLI11).
 void AddConfigFlag(CLI::App* command);
 

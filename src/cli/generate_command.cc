@@ -9,6 +9,7 @@
 #include "cli/duration.h"
 #include "cli/usage_error.h"
 #include "cli/flag.h"
+#include "cli/number_format.h"
 #include "generate/event_generator.h"
 #include "sink/atomic_output_file.h"
 
@@ -16,16 +17,6 @@ namespace tally {
 namespace {
 
 
-// "1234567" -> "1,234,567": the report is read by people.
-std::string Grouped(int64_t n) {
-  const std::string digits = absl::StrCat(n);
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && digits[i - 1] != '-' && (digits.size() - i) % 3 == 0) out.push_back(',');
-    out.push_back(digits[i]);
-  }
-  return out;
-}
 
 Micros DurationFlag(const char* name, const std::string& value) {
   auto d = ParseDuration(value);
@@ -49,7 +40,9 @@ absl::CivilDay DateFlag(const char* name, const std::string& value) {
   throw UsageError{absl::StrCat(name, " '", value, "': expected a date YYYY-MM-DD")};
 }
 
-GeneratorOptions Options(const GenerateFlags& f) {
+}  // namespace
+
+GeneratorOptions GeneratorOptionsFromFlags(const GeneratorFlags& f) {
   GeneratorOptions o;
   o.events = f.events;
   o.learners = f.learners;
@@ -83,13 +76,15 @@ GeneratorOptions Options(const GenerateFlags& f) {
   return o;
 }
 
+namespace {
+
 int Fail(const absl::Status& status) {
   std::fprintf(stderr, "tally generate: %s\n", std::string(status.message()).c_str());
   return kExitFailure;
 }
 
 int Generate(const GenerateFlags& flags) {
-  const GeneratorOptions options = Options(flags);
+  const GeneratorOptions options = GeneratorOptionsFromFlags(flags.generator);
   auto generator = EventGenerator::Create(options);
   if (!generator.ok()) throw UsageError{std::string(generator.status().message())};
 
@@ -114,8 +109,8 @@ int Generate(const GenerateFlags& flags) {
       options.seed);
   const bool local = options.time_format == TimeFormat::kLocal || options.time_format == TimeFormat::kMixed;
   if (local && options.zone != absl::UTCTimeZone()) {
-    absl::StrAppend(&report, "; times without a zone are ", flags.timezone,
-                    " time: read them with tally run --input-timezone ", flags.timezone);
+    absl::StrAppend(&report, "; times without a zone are ", flags.generator.timezone,
+                    " time: read them with tally run --input-timezone ", flags.generator.timezone);
   }
   absl::StrAppend(&report, ".\n");
   std::fputs(report.c_str(), stderr);
@@ -124,9 +119,7 @@ int Generate(const GenerateFlags& flags) {
 
 }  // namespace
 
-CLI::App* AddGenerateCommand(CLI::App& app, GenerateFlags* f) {
-  CLI::App* gen = app.add_subcommand(
-      "generate", "Write a synthetic stream of app events (JSON lines) with duplicates, late and malformed records");
+void AddGeneratorFlags(CLI::App* gen, GeneratorFlags* f) {
   AddFlag(gen, "--events", &f->events, "Lines to write, of every kind");
   AddFlag(gen, "--learners", &f->learners, "Learners (UserUUIDs) in the fixed pool the events come from");
   AddFlag(gen, "--days", &f->days, "Days the event times spread over");
@@ -153,6 +146,12 @@ CLI::App* AddGenerateCommand(CLI::App& app, GenerateFlags* f) {
           "IANA zone of local times; tally run --input-timezone must be the same");
   AddFlag(gen, "--uuid-case", &f->uuid_case, "Letter case of UUIDs: lower, upper or mixed (varies per UUID)");
   AddFlag(gen, "--seed", &f->seed, "Seed: the same flags and seed write the same bytes");
+}
+
+CLI::App* AddGenerateCommand(CLI::App& app, GenerateFlags* f) {
+  CLI::App* gen = app.add_subcommand(
+      "generate", "Write a synthetic stream of app events (JSON lines) with duplicates, late and malformed records");
+  AddGeneratorFlags(gen, &f->generator);
   AddFlag(gen, "--output", &f->output, "File to write (complete or not at all), or - for standard output");
   AddConfigFlag(gen);
   return gen;

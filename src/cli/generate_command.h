@@ -4,11 +4,13 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "generate/event_generator.h"
 
 namespace tally {
 
-// Flags of `tally generate`, as given (validated when the command runs).
-struct GenerateFlags {
+// The generator's knobs, shared by `tally generate` and `tally produce`, as
+// given (validated when the command runs).
+struct GeneratorFlags {
   int64_t events = 100'000;
   int64_t learners = 1'000;
   int64_t days = 7;
@@ -23,6 +25,18 @@ struct GenerateFlags {
   std::string timezone = "UTC";
   std::string uuid_case = "mixed";
   int64_t seed = 1;
+};
+
+// Declares the generator's flags on `command`.
+void AddGeneratorFlags(CLI::App* command, GeneratorFlags* flags);
+
+// Checks the flags and turns them into options; throws UsageError naming a
+// bad flag.
+GeneratorOptions GeneratorOptionsFromFlags(const GeneratorFlags& flags);
+
+// Flags of `tally generate`.
+struct GenerateFlags {
+  GeneratorFlags generator;
   std::string output = "-";
 };
 

@@ -5,6 +5,7 @@
 #include "cli/usage_error.h"
 #include "cli/flag.h"
 #include "cli/generate_command.h"
+#include "cli/produce_command.h"
 #include "cli/run_command.h"
 
 int main(int argc, char** argv) {
@@ -16,9 +17,12 @@ int main(int argc, char** argv) {
   CLI::App* run = tally::AddRunCommand(app, &run_flags);
   tally::GenerateFlags generate_flags;
   CLI::App* generate = tally::AddGenerateCommand(app, &generate_flags);
+  tally::ProduceFlags produce_flags;
+  CLI::App* produce = tally::AddProduceCommand(app, &produce_flags);
 
   if (int code = tally::ParseCommandLine(app, argc, argv); code >= 0) return code;
   if (run->parsed()) return tally::RunCommand(run_flags);
   if (generate->parsed()) return tally::GenerateCommand(generate_flags);
+  if (produce->parsed()) return tally::ProduceCommand(produce_flags);
   return tally::kExitUsage;
 }

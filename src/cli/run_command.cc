@@ -1,7 +1,9 @@
 #include "cli/run_command.h"
 
+#include <signal.h>
 #include <sys/resource.h>
 
+#include <atomic>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -12,29 +14,43 @@
 #include "cli/duration.h"
 #include "cli/usage_error.h"
 #include "cli/flag.h"
+#include "cli/number_format.h"
 #include "runtime/pipeline.h"
 #include "sink/atomic_output_file.h"
+#include "sink/cassandra_sink.h"
 #include "sink/console_sink.h"
 #include "sink/csv_sink.h"
 #include "sink/file_dead_letter_sink.h"
+#include "kafka/kafka_dead_letter_sink.h"
+#include "kafka/kafka_endpoint.h"
+#include "kafka/kafka_source.h"
 #include "source/file_source.h"
 
 namespace tally {
 namespace {
 
 constexpr char kDefaultDeadLetterFile[] = "tally-dead-letters.jsonl";
+// The dead-letter topic of a Kafka source, unless --dead-letter says otherwise.
+constexpr char kDeadLetterTopicSuffix[] = ".dead-letters";
 
+// Set by SIGTERM and SIGINT: finish the current trigger, commit, exit 0 (the
+// seed's stopGracefullyOnShutdown). A second signal ends the process at once.
+std::atomic<bool> stop_requested{false};
 
-// "1234567" -> "1,234,567": the report is read by people.
-std::string Grouped(int64_t n) {
-  std::string digits = absl::StrCat(n < 0 ? -n : n);
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
-    out.push_back(digits[i]);
-  }
-  return n < 0 ? "-" + out : out;
+void OnStopSignal(int signal) {
+  stop_requested.store(true, std::memory_order_relaxed);
+  ::signal(signal, SIG_DFL);
 }
+
+void InstallStopHandlers() {
+  struct sigaction action {};
+  action.sa_handler = &OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+}
+
+
 
 double CpuSeconds() {
   rusage u;
@@ -55,14 +71,48 @@ std::optional<std::string> AfterScheme(const std::string& endpoint, std::string_
   return endpoint.substr(scheme.size());
 }
 
-absl::StatusOr<std::unique_ptr<Source>> OpenSource(const std::string& spec) {
+KafkaProperties KafkaPropertiesFlag(const RunFlags& flags) {
+  auto properties = ParseKafkaProperties(flags.kafka_properties);
+  if (!properties.ok()) throw UsageError{absl::StrCat("--kafka ", properties.status().message())};
+  return *properties;
+}
+
+KafkaEndpoint KafkaEndpointFlag(const char* name, const std::string& value) {
+  auto endpoint = ParseKafkaEndpoint(value);
+  if (!endpoint.ok()) throw UsageError{absl::StrCat(name, " ", endpoint.status().message())};
+  return *endpoint;
+}
+
+absl::StatusOr<std::unique_ptr<Source>> OpenSource(const RunFlags& flags) {
+  const std::string& spec = flags.source;
+  if (IsKafkaEndpoint(spec)) {
+    KafkaSourceOptions options;
+    options.endpoint = KafkaEndpointFlag("--source", spec);
+    options.group = flags.group;
+    if (flags.starting_offsets == "earliest") {
+      options.starting_offsets = StartingOffsets::kEarliest;
+    } else if (flags.starting_offsets == "latest") {
+      options.starting_offsets = StartingOffsets::kLatest;
+    } else {
+      throw UsageError{absl::StrCat("--starting-offsets '", flags.starting_offsets, "': expected earliest or latest")};
+    }
+    options.properties = KafkaPropertiesFlag(flags);
+    options.available_now = flags.available_now;
+    auto source = KafkaSource::Open(options);
+    if (!source.ok()) return source.status();
+    return std::unique_ptr<Source>(std::move(*source));
+  }
+  if (flags.available_now) {
+    throw UsageError{"--available-now applies to a Kafka source; a file source always ends with its input"};
+  }
   std::string path;
   if (spec == "-") {
     path = "-";
   } else if (auto p = AfterScheme(spec, "file:")) {
     path = *p;
   } else {
-    throw UsageError{absl::StrCat("--source '", spec, "': expected file:PATH, or - for standard input")};
+    throw UsageError{absl::StrCat("--source '", spec,
+                                  "': expected file:PATH, - for standard input, or kafka://HOST:PORT[,...]/TOPIC")};
   }
   auto source = FileSource::Open(path);
   if (!source.ok()) return source.status();
@@ -76,16 +126,57 @@ absl::StatusOr<std::unique_ptr<Sink>> OpenSink(const RunFlags& flags) {
     if (!sink.ok()) return sink.status();
     return std::unique_ptr<Sink>(std::move(*sink));
   }
-  throw UsageError{absl::StrCat("--sink '", flags.sink, "': expected csv:PATH or console")};
+  if (IsCassandraTable(flags.sink)) {
+    CassandraSinkOptions options;
+    auto table = ParseCassandraTable(flags.sink);
+    if (!table.ok()) throw UsageError{absl::StrCat("--sink ", table.status().message())};
+    options.table = *table;
+    options.replication = flags.cassandra_replication;
+    options.username = flags.cassandra_username;
+    options.password = flags.cassandra_password;
+    options.tls = flags.cassandra_tls;
+    options.ca_file = flags.cassandra_ca_file;
+    options.verify_server_certificate = !flags.cassandra_skip_verify;
+    if (flags.cassandra_in_flight < 1) throw UsageError{"--cassandra-in-flight: must be at least 1"};
+    options.max_in_flight = flags.cassandra_in_flight;
+    auto sink = CassandraSink::Open(options);
+    if (!sink.ok()) return sink.status();
+    return std::unique_ptr<Sink>(std::move(*sink));
+  }
+  throw UsageError{absl::StrCat("--sink '", flags.sink,
+                                "': expected csv:PATH, console or cassandra://HOST:PORT[,...]/KEYSPACE.TABLE")};
 }
 
-std::string DeadLetterPath(const RunFlags& flags) {
-  if (flags.dead_letter.empty()) {
-    auto csv = AfterScheme(flags.sink, "csv:");
-    return csv && *csv != "-" ? absl::StrCat(*csv, ".dead-letters.jsonl") : kDefaultDeadLetterFile;
+// The dead-letter destination: --dead-letter if given; else, for a Kafka
+// source, the topic beside it named TOPIC.dead-letters; for a csv sink, a file
+// beside it; else ./tally-dead-letters.jsonl.
+absl::StatusOr<std::unique_ptr<DeadLetterSink>> OpenDeadLetterSink(const RunFlags& flags, const Source& source) {
+  std::string spec = flags.dead_letter;
+  if (spec.empty() && IsKafkaEndpoint(flags.source)) {
+    const KafkaEndpoint input = KafkaEndpointFlag("--source", flags.source);
+    spec = absl::StrCat("kafka://", input.bootstrap_servers, "/", input.topic, kDeadLetterTopicSuffix);
   }
-  if (auto path = AfterScheme(flags.dead_letter, "file:")) return *path;
-  throw UsageError{absl::StrCat("--dead-letter '", flags.dead_letter, "': expected file:PATH")};
+  if (IsKafkaEndpoint(spec)) {
+    const KafkaEndpoint endpoint = KafkaEndpointFlag("--dead-letter", spec);
+    auto producer = KafkaProducer::Open(endpoint.bootstrap_servers, KafkaPropertiesFlag(flags));
+    if (!producer.ok()) return producer.status();
+    const std::string source_topic =
+        IsKafkaEndpoint(flags.source) ? KafkaEndpointFlag("--source", flags.source).topic : source.Describe();
+    return std::unique_ptr<DeadLetterSink>(
+        std::make_unique<KafkaDeadLetterSink>(std::move(*producer), endpoint, source_topic));
+  }
+  std::string path;
+  if (spec.empty()) {
+    auto csv = AfterScheme(flags.sink, "csv:");
+    path = csv && *csv != "-" ? absl::StrCat(*csv, ".dead-letters.jsonl") : kDefaultDeadLetterFile;
+  } else if (auto p = AfterScheme(spec, "file:")) {
+    path = *p;
+  } else {
+    throw UsageError{absl::StrCat("--dead-letter '", spec, "': expected file:PATH or kafka://HOST:PORT[,...]/TOPIC")};
+  }
+  auto sink = FileDeadLetterSink::Create(path, source.Describe(), source.position_name());
+  if (!sink.ok()) return sink.status();
+  return std::unique_ptr<DeadLetterSink>(std::move(*sink));
 }
 
 absl::Duration DurationFlag(const char* name, const std::string& value) {
@@ -122,6 +213,32 @@ std::string Report(const std::string& source, const Sink& sink, const DeadLetter
   return text;
 }
 
+// One status line while a run goes on: how fast, how far behind, where the
+// watermark is, what was written.
+class ProgressLine {
+ public:
+  void Print(const PipelineProgress& p) {
+    const absl::Time now = absl::Now();
+    const double seconds = absl::ToDoubleSeconds(now - last_time_);
+    const double rate = seconds > 0 ? static_cast<double>(p.counts.records - last_records_) / seconds : 0.0;
+    last_records_ = p.counts.records;
+    last_time_ = now;
+    std::string watermark = "none yet";
+    if (p.watermark != Watermark::kNone) {
+      watermark = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMicros(p.watermark), absl::UTCTimeZone());
+    }
+    std::fprintf(stderr,
+                 "tally: %s records (%s/s), lag %s, watermark %s, %s rows written in %lld triggers, %s dead letters\n",
+                 Grouped(p.counts.records).c_str(), Grouped(static_cast<int64_t>(rate)).c_str(),
+                 p.lag < 0 ? "unknown" : Grouped(p.lag).c_str(), watermark.c_str(), Grouped(p.rows_written).c_str(),
+                 static_cast<long long>(p.triggers), Grouped(p.dead_letters).c_str());
+  }
+
+ private:
+  int64_t last_records_ = 0;
+  absl::Time last_time_ = absl::Now();
+};
+
 int Fail(const absl::Status& status) {
   std::fprintf(stderr, "tally: %s\n", std::string(status.message()).c_str());
   return kExitFailure;
@@ -138,15 +255,18 @@ int Run(const RunFlags& flags) {
                                   "': not a known IANA time zone name (e.g. UTC, Asia/Calcutta, Europe/Berlin)")};
   }
   options.processor.max_record_bytes = flags.max_record_bytes;
-  const std::string dead_letter_path = DeadLetterPath(flags);
+  options.stop = &stop_requested;
+  ProgressLine progress;
+  options.on_progress = [&progress](const PipelineProgress& p) { progress.Print(p); };
 
-  // Open everything before reading a record: a bad path fails the run before
-  // any work, and nothing half-written is left (see AtomicOutputFile).
-  auto source = OpenSource(flags.source);
+  // Open everything before reading a record: a bad path or an unreachable
+  // server fails the run before any work, and nothing half-written is left
+  // (see AtomicOutputFile).
+  auto source = OpenSource(flags);
   if (!source.ok()) return Fail(source.status());
   auto sink = OpenSink(flags);
   if (!sink.ok()) return Fail(sink.status());
-  auto dead_letters = FileDeadLetterSink::Create(dead_letter_path, (*source)->Describe(), (*source)->position_name());
+  auto dead_letters = OpenDeadLetterSink(flags, **source);
   if (!dead_letters.ok()) return Fail(dead_letters.status());
   std::unique_ptr<AtomicOutputFile> summary;
   if (!flags.summary.empty()) {
@@ -157,6 +277,7 @@ int Run(const RunFlags& flags) {
 
   MemoryStoreProvider stores;
   SystemClock clock;
+  InstallStopHandlers();
   const absl::Time start = absl::Now();
   const double cpu_start = CpuSeconds();
   auto result = RunPipeline(**source, **sink, **dead_letters, stores, options, clock);
@@ -178,11 +299,16 @@ int Run(const RunFlags& flags) {
 
 CLI::App* AddRunCommand(CLI::App& app, RunFlags* f) {
   CLI::App* run = app.add_subcommand("run", "Count each learner's distinct events per day from a stream of JSON events");
-  AddFlag(run, "--source", &f->source, "Input: file:PATH (JSON lines), or - for standard input")->required();
-  AddFlag(run, "--sink", &f->sink, "Output: csv:PATH (the final table) or console (each trigger's changed rows)");
+  AddFlag(run, "--source", &f->source,
+          "Input: file:PATH (JSON lines), - for standard input, or kafka://HOST:PORT[,HOST:PORT]/TOPIC")
+      ->required();
+  AddFlag(run, "--sink", &f->sink,
+          "Output: csv:PATH (the final table), console (each trigger's changed rows), or "
+          "cassandra://HOST:PORT[,HOST:PORT]/KEYSPACE.TABLE (each trigger's changed rows, upserted)");
   AddFlag(run, "--summary", &f->summary, "Write the run's record counts as JSON to PATH");
   AddFlag(run, "--dead-letter", &f->dead_letter,
-          "Invalid and late records: file:PATH (default: beside the csv output, else ./tally-dead-letters.jsonl)");
+          "Invalid and late records: file:PATH or kafka://HOST:PORT/TOPIC (default: for a Kafka source the topic "
+          "TOPIC.dead-letters beside it; else a file beside the csv output, else ./tally-dead-letters.jsonl)");
   AddFlag(run, "--lateness", &f->lateness, "How far event time may lag the newest event before a record is late");
   AddFlag(run, "--input-timezone", &f->input_timezone, "IANA time zone of CreatedAt values that carry no zone");
   AddFlag(run, "--trigger", &f->trigger, "Processing time between triggers (micro-batches)");
@@ -194,6 +320,24 @@ CLI::App* AddRunCommand(CLI::App& app, RunFlags* f) {
       ->check(CLI::PositiveNumber);
   AddFlag(run, "--console-rows", &f->console_rows, "Rows the console sink prints per trigger at most")
       ->check(CLI::NonNegativeNumber);
+  AddFlag(run, "--group", &f->group, "Kafka consumer group: processes of one group share the topic's partitions");
+  AddFlag(run, "--starting-offsets", &f->starting_offsets,
+          "Where a partition without a committed offset starts: earliest or latest");
+  AddFlag(run, "--kafka", &f->kafka_properties,
+          "A librdkafka property KEY=VALUE for every Kafka client (repeatable), e.g. security.protocol=SASL_SSL");
+  AddSwitch(run, "--available-now", &f->available_now,
+            "Kafka: process what the topic holds when the run starts, write, commit and exit");
+  AddFlag(run, "--cassandra-replication", &f->cassandra_replication,
+          "Replication of the keyspace, if tally creates it (a CQL map)");
+  AddFlag(run, "--cassandra-username", &f->cassandra_username,
+          "Cassandra / Keyspaces user (SASL PLAIN; Keyspaces: service-specific credentials)");
+  AddFlag(run, "--cassandra-password", &f->cassandra_password,
+          "Its password; prefer the environment variable TALLY_CASSANDRA_PASSWORD");
+  AddSwitch(run, "--cassandra-tls", &f->cassandra_tls, "Connect with TLS (Keyspaces: port 9142)");
+  AddFlag(run, "--cassandra-ca-file", &f->cassandra_ca_file, "PEM file of CAs to trust (default: the system's)");
+  AddSwitch(run, "--cassandra-skip-verify", &f->cassandra_skip_verify,
+            "Do not verify the server's certificate (testing only)");
+  AddFlag(run, "--cassandra-in-flight", &f->cassandra_in_flight, "Write requests in flight at most");
   AddConfigFlag(run);
   return run;
 }

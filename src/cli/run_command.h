@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 
@@ -21,6 +22,19 @@ struct RunFlags {
   std::string created_at_field = "CreatedAt";
   size_t max_record_bytes = 1 << 20;
   size_t console_rows = 20;
+  // Kafka source and dead-letter topic.
+  std::string group = "tally";
+  std::string starting_offsets = "earliest";
+  std::vector<std::string> kafka_properties;
+  bool available_now = false;
+  // Cassandra / Keyspaces sink.
+  std::string cassandra_replication = "{'class': 'SimpleStrategy', 'replication_factor': 1}";
+  std::string cassandra_username;
+  std::string cassandra_password;
+  bool cassandra_tls = false;
+  std::string cassandra_ca_file;
+  bool cassandra_skip_verify = false;
+  int cassandra_in_flight = 1024;
 };
 
 // Declares `run` and its flags on `app`; the flags land in *flags.

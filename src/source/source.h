@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +19,23 @@ struct RecordBatch {
   bool padded = false;
   // No record will ever follow (a bounded source reached its end).
   bool end_of_input = false;
+  // Nothing more for this run, though records may follow in a later one: a
+  // source told to read what is available now has read it. Implied by
+  // end_of_input.
+  bool end_of_run = false;
+};
+
+// Told by a source whose partitions come and go (a Kafka consumer group
+// rebalancing). Both are called from inside Source::Poll, between batches: every
+// record delivered before has been processed.
+class PartitionListener {
+ public:
+  virtual ~PartitionListener() = default;
+  // The source is about to stop delivering `partitions`: the runtime writes
+  // and commits what it holds for them, then drops their tasks.
+  virtual absl::Status OnPartitionsRevoked(std::span<const int32_t> partitions) = 0;
+  // `partitions` were assigned; their records follow.
+  virtual absl::Status OnPartitionsAssigned(std::span<const int32_t> partitions) = 0;
 };
 
 // Where records come from. Records of one partition arrive in order.
@@ -34,6 +53,19 @@ class Source {
 
   // What RecordOrigin::position counts for this source: "line" or "offset".
   virtual const char* position_name() const = 0;
+
+  // Makes durable in the source the position after every record delivered so
+  // far (a consumer group's offsets), so that a restart resumes from there.
+  // The runtime calls it only once those records' effects are durable in the
+  // sinks. Sources without positions of their own (files) do nothing.
+  virtual absl::Status Commit() { return absl::OkStatus(); }
+
+  // Where partition changes are reported; null to stop. Sources whose
+  // partitions never change ignore it.
+  virtual void SetPartitionListener(PartitionListener* listener) { (void)listener; }
+
+  // Records in the source not yet delivered (consumer lag), or -1 if unknown.
+  virtual int64_t Lag() const { return -1; }
 };
 
 }  // namespace tally

@@ -10,11 +10,11 @@ namespace tally {
 namespace {
 
 // Load at which the table purges expired entries before inserting.
-constexpr double kPurgeLoad = 0.93;
+constexpr double kPurgeLoad = 0.85;
 // After a purge, the live load above which the table grows...
-constexpr double kGrowLoad = 0.84;
+constexpr double kGrowLoad = 0.80;
 // ...to a capacity that puts the live load here.
-constexpr double kTargetLoad = 0.76;
+constexpr double kTargetLoad = 0.75;
 constexpr size_t kMinCapacity = 64;
 
 }  // namespace

@@ -22,12 +22,16 @@ class StoreProvider {
  public:
   virtual ~StoreProvider() = default;
   virtual absl::StatusOr<TaskStores> Open(int32_t partition) = 0;
+  // True if state outlives the process (a restart resumes it); false if it
+  // dies with the run, in which case a run's last trigger finalizes every row.
+  virtual bool durable() const = 0;
 };
 
 // Fresh, empty in-memory stores: state that lives as long as the run.
 class MemoryStoreProvider final : public StoreProvider {
  public:
   absl::StatusOr<TaskStores> Open(int32_t partition) override;
+  bool durable() const override { return false; }
 };
 
 }  // namespace tally

@@ -1,0 +1,43 @@
+#include "kafka/kafka_config.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace tally {
+
+absl::Status SetKafkaProperty(rd_kafka_conf_t* conf, const std::string& key, const std::string& value) {
+  char error[512];
+  if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
+    return absl::InvalidArgumentError(absl::StrCat("Kafka property '", key, "': ", error));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<KafkaConf> MakeKafkaConf(const std::vector<std::pair<std::string, std::string>>& defaults,
+                                        const KafkaProperties& properties) {
+  KafkaConf conf(rd_kafka_conf_new());
+  for (const auto& [key, value] : defaults) {
+    if (auto s = SetKafkaProperty(conf.get(), key, value); !s.ok()) return s;
+  }
+  for (const auto& [key, value] : properties) {
+    if (auto s = SetKafkaProperty(conf.get(), key, value); !s.ok()) return s;
+  }
+  return conf;
+}
+
+absl::StatusOr<KafkaProperties> ParseKafkaProperties(const std::vector<std::string>& texts) {
+  KafkaProperties properties;
+  for (const std::string& text : texts) {
+    const size_t eq = text.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", text, "': expected KEY=VALUE, e.g. security.protocol=SASL_SSL"));
+    }
+    properties.emplace_back(text.substr(0, eq), text.substr(eq + 1));
+  }
+  if (auto conf = MakeKafkaConf({}, properties); !conf.ok()) return conf.status();
+  return properties;
+}
+
+std::string KafkaErrorText(rd_kafka_resp_err_t err) { return rd_kafka_err2str(err); }
+
+}  // namespace tally

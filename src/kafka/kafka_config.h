@@ -1,0 +1,48 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <librdkafka/rdkafka.h>
+
+#include "absl/status/statusor.h"
+
+namespace tally {
+
+// librdkafka properties given by the user (`--kafka key=value`, repeatable):
+// TLS, SASL and tuning for MSK or Confluent Cloud pass straight through.
+using KafkaProperties = std::vector<std::pair<std::string, std::string>>;
+
+// Parses "key=value" texts and has librdkafka check each key and value. Fails
+// naming the first bad text and what is wrong with it.
+absl::StatusOr<KafkaProperties> ParseKafkaProperties(const std::vector<std::string>& texts);
+
+// Owners of librdkafka's handles.
+struct KafkaConfDeleter {
+  void operator()(rd_kafka_conf_t* c) const { rd_kafka_conf_destroy(c); }
+};
+struct KafkaHandleDeleter {
+  void operator()(rd_kafka_t* k) const { rd_kafka_destroy(k); }
+};
+struct KafkaPartitionListDeleter {
+  void operator()(rd_kafka_topic_partition_list_t* l) const { rd_kafka_topic_partition_list_destroy(l); }
+};
+using KafkaConf = std::unique_ptr<rd_kafka_conf_t, KafkaConfDeleter>;
+using KafkaHandle = std::unique_ptr<rd_kafka_t, KafkaHandleDeleter>;
+using KafkaPartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, KafkaPartitionListDeleter>;
+
+// A librdkafka configuration: tally's `defaults` first, then the user's
+// `properties` over them. Fails naming the first property librdkafka refuses.
+absl::StatusOr<KafkaConf> MakeKafkaConf(const std::vector<std::pair<std::string, std::string>>& defaults,
+                                        const KafkaProperties& properties);
+
+// Sets one property; fails naming it and librdkafka's reason.
+absl::Status SetKafkaProperty(rd_kafka_conf_t* conf, const std::string& key, const std::string& value);
+
+// A message for a librdkafka error code, e.g. "Local: Broker transport failure".
+std::string KafkaErrorText(rd_kafka_resp_err_t err);
+
+}  // namespace tally

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "kafka/kafka_endpoint.h"
+#include "kafka/kafka_producer.h"
+#include "sink/dead_letter_sink.h"
+
+namespace tally {
+
+// Writes dead letters to a Kafka topic. Each record's value is the original
+// record, byte for byte (no encoding needed: Kafka values are bytes), and its
+// headers say why and where it came from:
+//   tally.error.reason      "not_json", "late", ... (DeadLetterReason names)
+//   tally.source.topic      the input topic
+//   tally.source.partition  decimal
+//   tally.source.offset     decimal
+//   tally.error.detail      what exactly is wrong, for people (last: free text)
+// The key is the source partition (decimal), so each source partition's
+// letters stay in order within one dead-letter partition.
+//
+// Flush waits for every letter's acknowledgement. Not thread-safe.
+class KafkaDeadLetterSink final : public DeadLetterSink {
+ public:
+  KafkaDeadLetterSink(std::unique_ptr<KafkaProducer> producer, KafkaEndpoint endpoint, std::string source_topic,
+                      absl::Duration flush_timeout = absl::Minutes(2));
+
+  absl::Status Write(std::span<const DeadLetter> letters) override;
+  absl::Status Flush() override;
+  absl::Status Commit() override { return Flush(); }
+  std::string Describe() const override { return endpoint_.Describe(); }
+
+ private:
+  std::unique_ptr<KafkaProducer> producer_;
+  KafkaEndpoint endpoint_;
+  std::string source_topic_;
+  absl::Duration flush_timeout_;
+};
+
+}  // namespace tally

@@ -1,0 +1,121 @@
+#include "kafka/kafka_producer.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace tally {
+namespace {
+
+void QuietLog(const rd_kafka_t*, int level, const char* facility, const char* message) {
+  if (level <= 2) std::fprintf(stderr, "tally: kafka %s: %s\n", facility, message);
+}
+
+int TimeoutMs(absl::Duration d) { return static_cast<int>(absl::ToInt64Milliseconds(d)); }
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<KafkaProducer>> KafkaProducer::Open(
+    const std::string& bootstrap_servers, const KafkaProperties& properties,
+    const std::vector<std::pair<std::string, std::string>>& defaults, absl::Duration connect_timeout) {
+  std::vector<std::pair<std::string, std::string>> all = {
+      {"bootstrap.servers", bootstrap_servers},
+      {"client.id", "tally"},
+      {"enable.idempotence", "true"},
+      {"linger.ms", "5"},
+      {"batch.num.messages", "10000"},
+      {"compression.codec", "lz4"},
+  };
+  all.insert(all.end(), defaults.begin(), defaults.end());
+  auto conf = MakeKafkaConf(all, properties);
+  if (!conf.ok()) return conf.status();
+
+  auto producer = std::make_unique<KafkaProducer>();
+  producer->bootstrap_servers_ = bootstrap_servers;
+  rd_kafka_conf_set_opaque(conf->get(), producer.get());
+  rd_kafka_conf_set_dr_msg_cb(conf->get(), &KafkaProducer::DeliveryReport);
+  rd_kafka_conf_set_log_cb(conf->get(), &QuietLog);
+  char error[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), error, sizeof error);
+  if (rk == nullptr) return absl::InvalidArgumentError(absl::StrCat("kafka://", bootstrap_servers, ": ", error));
+  conf->release();
+  producer->producer_.reset(rk);
+
+  // A metadata request for no topic in particular: does any broker answer?
+  const rd_kafka_metadata_t* metadata = nullptr;
+  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, nullptr, &metadata, TimeoutMs(connect_timeout));
+  if (metadata != nullptr) rd_kafka_metadata_destroy(metadata);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot reach Kafka at ", bootstrap_servers, " within ", absl::FormatDuration(connect_timeout), " (",
+        KafkaErrorText(err), "): is the broker running and reachable? Locally: scripts/local-stack start kafka"));
+  }
+  return producer;
+}
+
+KafkaProducer::~KafkaProducer() {
+  // Whatever is still queued was never acknowledged; the owner saw that in
+  // Flush (or chose not to wait). Don't block the exit on it.
+  if (producer_) rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+}
+
+void KafkaProducer::DeliveryReport(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+  auto* self = static_cast<KafkaProducer*>(opaque);
+  if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    ++self->acknowledged_;
+    return;
+  }
+  ++self->failed_;
+  if (self->delivery_error_.ok()) {
+    self->delivery_error_ = absl::UnavailableError(absl::StrCat("kafka://", self->bootstrap_servers_, "/",
+                                                                rd_kafka_topic_name(m->rkt),
+                                                                ": a record was not delivered: ", rd_kafka_err2str(m->err)));
+  }
+}
+
+absl::Status KafkaProducer::Produce(const std::string& topic, std::string_view key, std::string_view value,
+                                    std::initializer_list<KafkaHeader> headers) {
+  for (;;) {
+    rd_kafka_headers_t* hdrs = nullptr;
+    if (headers.size() > 0) {
+      hdrs = rd_kafka_headers_new(headers.size());
+      for (const KafkaHeader& h : headers) {
+        rd_kafka_header_add(hdrs, h.name.data(), static_cast<ssize_t>(h.name.size()), h.value.data(),
+                            static_cast<ssize_t>(h.value.size()));
+      }
+    }
+    const rd_kafka_resp_err_t err = rd_kafka_producev(
+        producer_.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(key.empty() ? nullptr : const_cast<char*>(key.data()), key.size()),
+        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();  // the record owns hdrs now
+    if (hdrs != nullptr) rd_kafka_headers_destroy(hdrs);
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      rd_kafka_poll(producer_.get(), 50);  // let deliveries drain the queue
+      continue;
+    }
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+      char reason[512];
+      rd_kafka_fatal_error(producer_.get(), reason, sizeof reason);
+      return absl::InternalError(absl::StrCat("kafka://", bootstrap_servers_, ": fatal producer error: ", reason));
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("kafka://", bootstrap_servers_, "/", topic, ": cannot produce: ", KafkaErrorText(err)));
+  }
+}
+
+void KafkaProducer::Poll() { rd_kafka_poll(producer_.get(), 0); }
+
+int64_t KafkaProducer::in_flight() const { return rd_kafka_outq_len(producer_.get()); }
+
+absl::Status KafkaProducer::Flush(absl::Duration timeout) {
+  const rd_kafka_resp_err_t err = rd_kafka_flush(producer_.get(), TimeoutMs(timeout));
+  absl::Status status = delivery_error_;
+  delivery_error_ = absl::OkStatus();
+  if (!status.ok()) return status;
+  if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+    return absl::DeadlineExceededError(absl::StrCat("kafka://", bootstrap_servers_, ": ", in_flight(),
+                                                    " records not acknowledged within ", absl::FormatDuration(timeout)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace tally

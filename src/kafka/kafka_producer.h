@@ -1,0 +1,72 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "kafka/kafka_config.h"
+
+namespace tally {
+
+// A header of a produced record.
+struct KafkaHeader {
+  std::string_view name;
+  std::string_view value;
+};
+
+// librdkafka's producer with delivery accounting: every record handed to
+// Produce ends up acknowledged or failed, and Flush says which. Idempotent
+// (enable.idempotence=true): a retried send is never written twice. Records
+// are copied on Produce, so the caller's buffers may be reused at once.
+//
+// Not thread-safe.
+class KafkaProducer {
+ public:
+  // Connects to `bootstrap_servers` and checks the cluster answers within
+  // `connect_timeout`; fails naming the servers and what to do. `defaults` go
+  // first, then the user's `properties`.
+  static absl::StatusOr<std::unique_ptr<KafkaProducer>> Open(
+      const std::string& bootstrap_servers, const KafkaProperties& properties,
+      const std::vector<std::pair<std::string, std::string>>& defaults = {},
+      absl::Duration connect_timeout = absl::Seconds(10));
+  KafkaProducer() = default;  // use Open
+  ~KafkaProducer();
+  KafkaProducer(const KafkaProducer&) = delete;
+  KafkaProducer& operator=(const KafkaProducer&) = delete;
+
+  // Queues one record (null key if `key` is empty). While the local queue is
+  // full it serves delivery reports and waits. Fails only on a fatal error or
+  // an unknown topic; delivery failures show in Flush and failed().
+  absl::Status Produce(const std::string& topic, std::string_view key, std::string_view value,
+                       std::initializer_list<KafkaHeader> headers = {});
+
+  // Serves delivery reports without waiting.
+  void Poll();
+
+  // Waits up to `timeout` for every queued record's acknowledgement. Returns
+  // the first delivery error since the previous Flush, or DeadlineExceeded.
+  absl::Status Flush(absl::Duration timeout);
+
+  int64_t acknowledged() const { return acknowledged_; }
+  int64_t failed() const { return failed_; }
+  // Records queued but not yet acknowledged or failed.
+  int64_t in_flight() const;
+  const std::string& bootstrap_servers() const { return bootstrap_servers_; }
+  rd_kafka_t* handle() const { return producer_.get(); }
+
+ private:
+  static void DeliveryReport(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
+
+  std::string bootstrap_servers_;
+  KafkaHandle producer_;
+  int64_t acknowledged_ = 0;
+  int64_t failed_ = 0;
+  absl::Status delivery_error_;  // the first since the last Flush
+};
+
+}  // namespace tally

@@ -1,0 +1,297 @@
+#include "kafka/kafka_source.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace tally {
+namespace {
+
+int TimeoutMs(absl::Duration d) { return static_cast<int>(absl::ToInt64Milliseconds(d)); }
+
+struct MetadataDeleter {
+  void operator()(const rd_kafka_metadata_t* m) const { rd_kafka_metadata_destroy(m); }
+};
+
+// librdkafka logs through here. Its connection errors repeat every retry and
+// would drown the job's own report, so only critical lines get through; the
+// errors that matter come back as values (Open, Poll, Commit).
+void QuietLog(const rd_kafka_t*, int level, const char* facility, const char* message) {
+  if (level <= 2) std::fprintf(stderr, "tally: kafka %s: %s\n", facility, message);
+}
+
+}  // namespace
+
+KafkaSource::KafkaSource(const KafkaSourceOptions& options) : options_(options) {}
+
+KafkaSource::~KafkaSource() {
+  ReleaseMessages();
+  listener_ = nullptr;  // revocations during close need no runtime
+  if (queue_ != nullptr) rd_kafka_queue_destroy(queue_);
+  if (consumer_) rd_kafka_consumer_close(consumer_.get());
+}
+
+absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Open(const KafkaSourceOptions& options) {
+  auto source = std::make_unique<KafkaSource>(options);
+  if (auto s = source->Connect(); !s.ok()) return s;
+  return source;
+}
+
+absl::Status KafkaSource::Connect() {
+  const KafkaEndpoint& ep = options_.endpoint;
+  auto conf = MakeKafkaConf(
+      {
+          {"bootstrap.servers", ep.bootstrap_servers},
+          {"group.id", options_.group},
+          {"client.id", "tally"},
+          {"enable.auto.commit", "false"},
+          {"enable.auto.offset.store", "false"},
+          {"auto.offset.reset", options_.starting_offsets == StartingOffsets::kEarliest ? "earliest" : "latest"},
+          {"enable.partition.eof", "true"},
+          {"isolation.level", "read_committed"},
+          {"allow.auto.create.topics", "false"},
+      },
+      options_.properties);
+  if (!conf.ok()) return conf.status();
+  rd_kafka_conf_set_opaque(conf->get(), this);
+  rd_kafka_conf_set_rebalance_cb(conf->get(), &KafkaSource::RebalanceCallback);
+  rd_kafka_conf_set_log_cb(conf->get(), &QuietLog);
+
+  char error[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), error, sizeof error);
+  if (rk == nullptr) return absl::InvalidArgumentError(absl::StrCat(ep.Describe(), ": ", error));
+  conf->release();  // rd_kafka_new took it
+  consumer_.reset(rk);
+  rd_kafka_poll_set_consumer(rk);
+  queue_ = rd_kafka_queue_get_consumer(rk);
+
+  // Ask the cluster for every topic's metadata, rather than the one topic's:
+  // a request naming a missing topic could create it on a broker that
+  // auto-creates topics, and a typo would then wait forever on an empty topic.
+  const rd_kafka_metadata_t* raw = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, nullptr, &raw, TimeoutMs(options_.connect_timeout));
+  std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter> metadata(raw);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot reach Kafka at ", ep.bootstrap_servers, " within ", absl::FormatDuration(options_.connect_timeout),
+        " (", KafkaErrorText(err), "): is the broker running and reachable? Locally: scripts/local-stack start kafka"));
+  }
+  const rd_kafka_metadata_topic_t* topic = nullptr;
+  for (int i = 0; i < metadata->topic_cnt; ++i) {
+    if (ep.topic == metadata->topics[i].topic) topic = &metadata->topics[i];
+  }
+  if (topic == nullptr || topic->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+    return absl::NotFoundError(absl::StrCat("topic '", ep.topic, "' does not exist on ", ep.bootstrap_servers,
+                                            ": check the name, or create it (produce to it, e.g. tally produce --to ",
+                                            ep.Describe(), ")"));
+  }
+  if (topic->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(ep.Describe(), ": cannot read the topic: ", KafkaErrorText(topic->err)));
+  }
+  partitions_.resize(static_cast<size_t>(topic->partition_cnt));
+
+  if (options_.available_now) {
+    // The end of the run: each partition's high watermark now.
+    for (int32_t p = 0; p < topic->partition_cnt; ++p) {
+      int64_t low = 0, high = 0;
+      err = rd_kafka_query_watermark_offsets(rk, ep.topic.c_str(), p, &low, &high, TimeoutMs(options_.connect_timeout));
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return absl::UnavailableError(absl::StrCat(ep.Describe(), ": cannot read the end offset of partition ", p,
+                                                   ": ", KafkaErrorText(err)));
+      }
+      State(p).end_offset = high;
+    }
+  }
+
+  KafkaPartitionList subscription(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(subscription.get(), ep.topic.c_str(), RD_KAFKA_PARTITION_UA);
+  err = rd_kafka_subscribe(rk, subscription.get());
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::InternalError(absl::StrCat(ep.Describe(), ": cannot subscribe: ", KafkaErrorText(err)));
+  }
+  return absl::OkStatus();
+}
+
+KafkaSource::PartitionState& KafkaSource::State(int32_t partition) {
+  const auto index = static_cast<size_t>(partition);
+  if (index >= partitions_.size()) partitions_.resize(index + 1);  // partitions added since Open
+  return partitions_[index];
+}
+
+void KafkaSource::RebalanceCallback(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
+                                    void* opaque) {
+  static_cast<KafkaSource*>(opaque)->OnRebalance(err, partitions);
+}
+
+void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* list) {
+  rd_kafka_t* rk = consumer_.get();
+  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+  std::vector<int32_t> partitions;
+  for (int i = 0; i < list->cnt; ++i) partitions.push_back(list->elems[i].partition);
+
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    for (int32_t p : partitions) {
+      PartitionState& state = State(p);
+      state.assigned = true;
+      state.next_offset = -1;
+      state.committed = -1;
+      state.reached_end = state.end_offset == 0;
+    }
+    assigned_once_ = true;
+    if (listener_ != nullptr && callback_error_.ok()) callback_error_ = listener_->OnPartitionsAssigned(partitions);
+    if (cooperative) {
+      rd_kafka_error_t* e = rd_kafka_incremental_assign(rk, list);
+      if (e != nullptr) rd_kafka_error_destroy(e);
+    } else {
+      rd_kafka_assign(rk, list);
+    }
+    return;
+  }
+
+  // Revoked (or lost). If the partitions were lost, another member may own
+  // them already: the runtime must not commit for them, and cannot.
+  const bool lost = rd_kafka_assignment_lost(rk) != 0;
+  if (listener_ != nullptr && callback_error_.ok() && !lost) {
+    callback_error_ = listener_->OnPartitionsRevoked(partitions);
+  }
+  for (int32_t p : partitions) State(p) = PartitionState{.end_offset = State(p).end_offset};
+  if (cooperative) {
+    rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, list);
+    if (e != nullptr) rd_kafka_error_destroy(e);
+  } else {
+    rd_kafka_assign(rk, nullptr);
+  }
+}
+
+void KafkaSource::ReleaseMessages() {
+  for (rd_kafka_message_t* m : messages_) rd_kafka_message_destroy(m);
+  messages_.clear();
+}
+
+bool KafkaSource::AvailableNowDone() const {
+  if (!assigned_once_) return false;
+  for (const PartitionState& s : partitions_) {
+    if (s.assigned && !s.reached_end) return false;
+  }
+  return true;
+}
+
+absl::Status KafkaSource::MessageError(const rd_kafka_message_t& m) {
+  switch (m.err) {
+    case RD_KAFKA_RESP_ERR__PARTITION_EOF: {
+      PartitionState& state = State(m.partition);
+      if (m.offset >= state.end_offset) state.reached_end = true;
+      return absl::OkStatus();
+    }
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+      return absl::NotFoundError(absl::StrCat(Describe(), ": the topic is gone: ", rd_kafka_message_errstr(&m)));
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+      return absl::PermissionDeniedError(absl::StrCat(Describe(), ": not authorized (group '", options_.group,
+                                                      "'): ", rd_kafka_message_errstr(&m)));
+    case RD_KAFKA_RESP_ERR__FATAL: {
+      char reason[512];
+      rd_kafka_fatal_error(consumer_.get(), reason, sizeof reason);
+      return absl::InternalError(absl::StrCat(Describe(), ": fatal consumer error: ", reason));
+    }
+    default:
+      // Transient (a broker down, a connection reset): librdkafka retries by
+      // itself and the consumer resumes when the broker is back.
+      return absl::OkStatus();
+  }
+}
+
+absl::Status KafkaSource::Poll(absl::Duration max_wait, RecordBatch* batch) {
+  ReleaseMessages();
+  batch->records.clear();
+  batch->padded = false;
+  batch->end_of_input = false;
+  batch->end_of_run = false;
+  if (options_.available_now && AvailableNowDone()) {
+    batch->end_of_run = true;
+    return absl::OkStatus();
+  }
+
+  messages_.resize(options_.max_batch);
+  const ssize_t n = rd_kafka_consume_batch_queue(queue_, TimeoutMs(max_wait), messages_.data(), messages_.size());
+  messages_.resize(n < 0 ? 0 : static_cast<size_t>(n));
+  if (!callback_error_.ok()) return callback_error_;
+
+  absl::Status status;
+  size_t kept = 0;
+  for (rd_kafka_message_t* m : messages_) {
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (status.ok()) status = MessageError(*m);
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    PartitionState& state = State(m->partition);
+    if (!state.assigned) {  // fetched before a revocation; another member reads it now
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    state.next_offset = m->offset + 1;
+    if (state.next_offset >= state.end_offset) state.reached_end = true;
+    const char* payload = static_cast<const char*>(m->payload);
+    batch->records.push_back(SourceRecord{std::string_view(payload == nullptr ? "" : payload, m->len),
+                                          RecordOrigin{m->partition, m->offset}});
+    messages_[kept++] = m;
+  }
+  messages_.resize(kept);
+  return status;
+}
+
+absl::Status KafkaSource::Commit() {
+  KafkaPartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size())));
+  for (size_t p = 0; p < partitions_.size(); ++p) {
+    const PartitionState& s = partitions_[p];
+    if (!s.assigned || s.next_offset < 0 || s.next_offset == s.committed) continue;
+    rd_kafka_topic_partition_list_add(offsets.get(), options_.endpoint.topic.c_str(), static_cast<int32_t>(p))
+        ->offset = s.next_offset;
+  }
+  if (offsets->cnt == 0) return absl::OkStatus();
+  const rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), offsets.get(), /*async=*/0);
+  switch (err) {
+    case RD_KAFKA_RESP_ERR_NO_ERROR:
+      break;
+    case RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS:
+    case RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID:
+    case RD_KAFKA_RESP_ERR__STATE:
+      // The group is rebalancing or this member fell out of it: the offsets
+      // stay uncommitted and the records will be read again by whoever owns
+      // the partitions; the revocation follows in the next Poll.
+      return absl::OkStatus();
+    default:
+      return absl::UnavailableError(
+          absl::StrCat(Describe(), ": cannot commit offsets for group '", options_.group, "': ", KafkaErrorText(err)));
+  }
+  for (int i = 0; i < offsets->cnt; ++i) {
+    const auto& e = offsets->elems[i];
+    if (e.err == RD_KAFKA_RESP_ERR_NO_ERROR) State(e.partition).committed = e.offset;
+  }
+  return absl::OkStatus();
+}
+
+int64_t KafkaSource::Lag() const {
+  int64_t lag = 0;
+  bool known = false;
+  for (size_t p = 0; p < partitions_.size(); ++p) {
+    const PartitionState& s = partitions_[p];
+    if (!s.assigned) continue;
+    int64_t low = 0, high = 0;
+    if (rd_kafka_get_watermark_offsets(consumer_.get(), options_.endpoint.topic.c_str(), static_cast<int32_t>(p), &low,
+                                       &high) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        high < 0) {
+      continue;
+    }
+    const int64_t position = s.next_offset >= 0 ? s.next_offset : low;
+    lag += std::max<int64_t>(0, high - position);
+    known = true;
+  }
+  return known ? lag : -1;
+}
+
+}  // namespace tally

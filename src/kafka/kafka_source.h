@@ -1,0 +1,91 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "kafka/kafka_config.h"
+#include "kafka/kafka_endpoint.h"
+#include "source/source.h"
+
+namespace tally {
+
+enum class StartingOffsets { kEarliest, kLatest };
+
+struct KafkaSourceOptions {
+  KafkaEndpoint endpoint;
+  std::string group = "tally";
+  // Where a partition without a committed offset starts (as Spark's
+  // startingOffsets, it applies only then).
+  StartingOffsets starting_offsets = StartingOffsets::kEarliest;
+  KafkaProperties properties;  // passed through to librdkafka, last
+  // Read what the topic holds when the run starts, then end the run (Spark's
+  // Trigger.AvailableNow).
+  bool available_now = false;
+  // How long Open waits for the cluster to answer.
+  absl::Duration connect_timeout = absl::Seconds(10);
+  size_t max_batch = 8192;
+};
+
+// Reads one topic as a member of a consumer group (librdkafka's high-level
+// consumer). Each assigned partition is one partition of the Source contract,
+// with its offsets as positions; assignments and revocations reach the
+// PartitionListener from inside Poll. Offsets are never committed behind the
+// runtime's back (enable.auto.commit=false): Commit commits the offset after
+// every record delivered so far, which the runtime calls once their effects
+// are durable. It reads committed data only (isolation.level=read_committed).
+//
+// Not thread-safe; one per process.
+class KafkaSource final : public Source {
+ public:
+  // Connects and checks that the cluster answers and the topic exists; fails
+  // with a message naming the endpoint, the problem and what to do.
+  static absl::StatusOr<std::unique_ptr<KafkaSource>> Open(const KafkaSourceOptions& options);
+  // Not connected yet; use Open.
+  explicit KafkaSource(const KafkaSourceOptions& options);
+  ~KafkaSource() override;
+  KafkaSource(const KafkaSource&) = delete;
+  KafkaSource& operator=(const KafkaSource&) = delete;
+
+  absl::Status Poll(absl::Duration max_wait, RecordBatch* batch) override;
+  std::string Describe() const override { return options_.endpoint.Describe(); }
+  const char* position_name() const override { return "offset"; }
+  absl::Status Commit() override;
+  void SetPartitionListener(PartitionListener* listener) override { listener_ = listener; }
+  int64_t Lag() const override;
+
+  // The consumer, for what needs it beside the source (a transactional
+  // producer sends offsets with the group's metadata).
+  rd_kafka_t* consumer() const { return consumer_.get(); }
+
+ private:
+  struct PartitionState {
+    bool assigned = false;
+    int64_t next_offset = -1;    // after the last record delivered; -1 none yet
+    int64_t committed = -1;      // what Commit last committed
+    int64_t end_offset = 0;      // available-now: the end when the run started
+    bool reached_end = false;    // available-now: read up to end_offset
+  };
+
+  absl::Status Connect();
+  static void RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
+                                void* opaque);
+  void OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
+  PartitionState& State(int32_t partition);
+  void ReleaseMessages();
+  bool AvailableNowDone() const;
+  absl::Status MessageError(const rd_kafka_message_t& message);
+
+  KafkaSourceOptions options_;
+  KafkaHandle consumer_;
+  rd_kafka_queue_t* queue_ = nullptr;  // the consumer queue; owned
+  PartitionListener* listener_ = nullptr;
+  std::vector<PartitionState> partitions_;  // indexed by partition
+  std::vector<rd_kafka_message_t*> messages_;  // the batch in hand; owned
+  bool assigned_once_ = false;
+  absl::Status callback_error_;  // an error raised inside a librdkafka callback
+};
+
+}  // namespace tally

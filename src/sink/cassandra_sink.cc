@@ -1,0 +1,218 @@
+#include "sink/cassandra_sink.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "cql/completion_group.h"
+#include "cql/endpoint.h"
+
+namespace tally {
+namespace {
+
+constexpr std::string_view kScheme = "cassandra://";
+
+// Rows of one learner per unlogged batch at most: Amazon Keyspaces refuses
+// batches of more than 30 statements.
+constexpr size_t kMaxBatchRows = 30;
+
+cql::StatementOptions At(cql::Consistency consistency, bool idempotent = false) {
+  cql::StatementOptions options;
+  options.consistency = consistency;
+  options.idempotent = idempotent;
+  return options;
+}
+
+// An unquoted CQL name: a letter, then letters, digits and '_', 48 at most
+// (Cassandra's limit for keyspace and table names).
+bool IsCqlName(std::string_view name) {
+  if (name.empty() || name.size() > 48 || !absl::ascii_isalpha(static_cast<unsigned char>(name[0]))) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+// What the table must look like: column, kind and type, as system_schema says.
+struct ExpectedColumn {
+  const char* name;
+  const char* kind;
+  const char* type;
+};
+constexpr ExpectedColumn kShape[] = {
+    {"user_uuid", "partition_key", "uuid"},
+    {"created_date", "clustering", "date"},
+    {"event_count", "regular", "bigint"},
+};
+
+std::string ShapeText() {
+  return "(user_uuid uuid, created_date date, event_count bigint, PRIMARY KEY ((user_uuid), created_date))";
+}
+
+// Checks the live table against kShape; names every difference.
+absl::Status CheckShape(cql::Session& session, const CassandraTable& t) {
+  auto result = session.Query(
+      "SELECT column_name, kind, type FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?",
+      At(cql::Consistency::kLocalOne),
+      {cql::Value::FromText(t.keyspace), cql::Value::FromText(t.table)});
+  if (!result.ok()) {
+    return absl::Status(result.status().code(),
+                        absl::StrCat(t.Describe(), ": cannot read the table's schema: ", result.status().message()));
+  }
+  const cql::Rows* rows = result->rows();
+  if (rows == nullptr) return absl::InternalError(absl::StrCat(t.Describe(), ": schema query returned no rows"));
+  std::vector<std::string> found, problems;
+  for (int r = 0; r < rows->row_count(); ++r) {
+    auto name = rows->GetText(r, 0);
+    auto kind = rows->GetText(r, 1);
+    auto type = rows->GetText(r, 2);
+    if (!name.ok() || !kind.ok() || !type.ok()) {
+      return absl::InternalError(absl::StrCat(t.Describe(), ": unreadable schema row"));
+    }
+    found.push_back(absl::StrCat(*name, " ", *type, " (", *kind, ")"));
+    const ExpectedColumn* expected = nullptr;
+    for (const ExpectedColumn& c : kShape) {
+      if (*name == c.name) expected = &c;
+    }
+    if (expected == nullptr) {
+      problems.push_back(absl::StrCat("unexpected column ", *name));
+    } else if (*kind != expected->kind || *type != expected->type) {
+      problems.push_back(absl::StrCat(*name, " is ", *type, " (", *kind, "), not ", expected->type, " (",
+                                      expected->kind, ")"));
+    }
+  }
+  for (const ExpectedColumn& c : kShape) {
+    bool present = false;
+    for (int r = 0; r < rows->row_count(); ++r) {
+      auto name = rows->GetText(r, 0);
+      present |= name.ok() && *name == c.name;
+    }
+    if (!present) problems.push_back(absl::StrCat("no column ", c.name));
+  }
+  if (problems.empty()) return absl::OkStatus();
+  std::sort(found.begin(), found.end());
+  return absl::FailedPreconditionError(absl::StrCat(
+      t.Describe(), ": the table exists with another shape (", absl::StrJoin(problems, "; "), "; it has ",
+      absl::StrJoin(found, ", "), "). tally writes ", ShapeText(),
+      ": name another table in --sink, or drop this one if it is tally's from an older version"));
+}
+
+}  // namespace
+
+std::string CassandraTable::Describe() const {
+  return absl::StrCat("cassandra://", absl::StrJoin(hosts, ","), "/", keyspace, ".", table);
+}
+
+bool IsCassandraTable(std::string_view text) { return text.substr(0, kScheme.size()) == kScheme; }
+
+absl::StatusOr<CassandraTable> ParseCassandraTable(std::string_view text) {
+  auto invalid = [&](std::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("'", std::string(text), "': ", std::string(why),
+                                                   " (expected cassandra://HOST:PORT[,HOST:PORT...]/KEYSPACE.TABLE)"));
+  };
+  if (!IsCassandraTable(text)) return invalid("not a cassandra:// endpoint");
+  const std::string_view rest = text.substr(kScheme.size());
+  const size_t slash = rest.find('/');
+  if (slash == std::string_view::npos) return invalid("no KEYSPACE.TABLE");
+  CassandraTable t;
+  const std::string_view hosts = rest.substr(0, slash);
+  if (hosts.empty()) return invalid("no host");
+  for (absl::string_view h : absl::StrSplit(absl::string_view(hosts.data(), hosts.size()), ',')) {
+    auto endpoint = cql::ParseEndpoint(h);
+    if (!endpoint.ok()) return invalid(absl::StrCat("host '", std::string(h.data(), h.size()), "' is not HOST:PORT"));
+    t.hosts.push_back(endpoint->ToString());
+  }
+  const std::string_view name = rest.substr(slash + 1);
+  const size_t dot = name.find('.');
+  if (dot == std::string_view::npos) return invalid("no KEYSPACE.TABLE");
+  t.keyspace = absl::AsciiStrToLower(absl::string_view(name.data(), dot));
+  t.table = absl::AsciiStrToLower(absl::string_view(name.data() + dot + 1, name.size() - dot - 1));
+  if (!IsCqlName(t.keyspace) || !IsCqlName(t.table)) {
+    return invalid("keyspace and table are names of letters, digits and '_', starting with a letter");
+  }
+  return t;
+}
+
+absl::StatusOr<std::unique_ptr<CassandraSink>> CassandraSink::Open(const CassandraSinkOptions& options) {
+  const CassandraTable& t = options.table;
+  cql::SessionOptions session_options;
+  session_options.hosts = t.hosts;
+  session_options.username = options.username;
+  session_options.password = options.password;
+  session_options.tls = options.tls;
+  session_options.ca_file = options.ca_file;
+  session_options.verify_server_certificate = options.verify_server_certificate;
+  session_options.connections_per_host = options.connections_per_host;
+  auto session = cql::Session::Connect(session_options);
+  if (!session.ok()) {
+    return absl::Status(session.status().code(),
+                        absl::StrCat(t.Describe(), ": ", session.status().message(),
+                                     absl::IsUnavailable(session.status()) || absl::IsDeadlineExceeded(session.status())
+                                         ? ". Is Cassandra running and reachable? Locally: scripts/local-stack start "
+                                           "cassandra"
+                                         : ""));
+  }
+  auto ddl = [&](const std::string& statement) -> absl::Status {
+    auto r = (*session)->Query(statement, At(cql::Consistency::kLocalQuorum));
+    if (r.ok()) return absl::OkStatus();
+    return absl::Status(r.status().code(), absl::StrCat(t.Describe(), ": ", statement, ": ", r.status().message()));
+  };
+  if (auto s = ddl(absl::StrCat("CREATE KEYSPACE IF NOT EXISTS ", t.keyspace, " WITH replication = ",
+                                options.replication));
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = ddl(absl::StrCat("CREATE TABLE IF NOT EXISTS ", t.keyspace, ".", t.table,
+                                " (user_uuid uuid, created_date date, event_count bigint, "
+                                "PRIMARY KEY ((user_uuid), created_date))"));
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = CheckShape(**session, t); !s.ok()) return s;
+  auto upsert = (*session)->Prepare(absl::StrCat("INSERT INTO ", t.keyspace, ".", t.table,
+                                                 " (user_uuid, created_date, event_count) VALUES (?, ?, ?)"));
+  if (!upsert.ok()) {
+    return absl::Status(upsert.status().code(),
+                        absl::StrCat(t.Describe(), ": cannot prepare the upsert: ", upsert.status().message()));
+  }
+  return std::make_unique<CassandraSink>(options, std::move(*session), std::move(*upsert));
+}
+
+CassandraSink::CassandraSink(CassandraSinkOptions options, std::unique_ptr<cql::Session> session,
+                             std::shared_ptr<const cql::PreparedStatement> upsert)
+    : options_(std::move(options)), session_(std::move(session)), upsert_(std::move(upsert)) {}
+
+absl::Status CassandraSink::Write(int64_t, const TriggerOutput& output) {
+  if (output.updates.empty()) return absl::OkStatus();
+  rows_.assign(output.updates.begin(), output.updates.end());
+  std::sort(rows_.begin(), rows_.end(),
+            [](const DailyCount& a, const DailyCount& b) { return a.user < b.user || (a.user == b.user && a.day < b.day); });
+  values_.clear();
+  values_.reserve(rows_.size() * 3);
+  for (const DailyCount& row : rows_) {
+    values_.push_back(cql::Value::FromUuid(row.user));
+    values_.push_back(cql::Value::FromDate(row.day));
+    values_.push_back(cql::Value::FromBigint(row.count));
+  }
+  const cql::StatementOptions write = At(cql::Consistency::kLocalQuorum, /*idempotent=*/true);
+  cql::CompletionGroup group;
+  const absl::Span<const cql::Value> all(values_);
+  for (size_t begin = 0, end; begin < rows_.size(); begin = end) {
+    for (end = begin + 1;
+         end < rows_.size() && rows_[end].user == rows_[begin].user && end - begin < kMaxBatchRows; ++end) {
+    }
+    group.WaitUntilPendingAtMost(options_.max_in_flight - 1);
+    const absl::Span<const cql::Value> values = all.subspan(begin * 3, (end - begin) * 3);
+    if (end - begin == 1) {
+      session_->ExecuteAsync(upsert_, values, write, group.Add());
+    } else {
+      session_->ExecuteBatchAsync(upsert_, values, write, group.Add());
+    }
+  }
+  if (auto s = group.Wait(); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat(Describe(), ": writing ", rows_.size(), " rows: ", s.message()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace tally

@@ -1,0 +1,77 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cql/session.h"
+#include "sink/sink.h"
+
+namespace tally {
+
+// The table the counts go to, as the command line names it:
+//   cassandra://HOST:PORT[,HOST:PORT...]/KEYSPACE.TABLE
+struct CassandraTable {
+  std::vector<std::string> hosts;  // "host:port"
+  std::string keyspace;            // lower case: CQL folds unquoted names
+  std::string table;
+
+  std::string Describe() const;  // "cassandra://127.0.0.1:9042/tally.daily_counts"
+};
+
+// Parses a cassandra:// endpoint; the message names the text and the form.
+absl::StatusOr<CassandraTable> ParseCassandraTable(std::string_view text);
+bool IsCassandraTable(std::string_view text);
+
+struct CassandraSinkOptions {
+  CassandraTable table;
+  // The keyspace's replication if the sink creates it (a CQL map literal).
+  std::string replication = "{'class': 'SimpleStrategy', 'replication_factor': 1}";
+  std::string username;  // SASL PLAIN when not empty
+  std::string password;
+  bool tls = false;
+  std::string ca_file;
+  bool verify_server_certificate = true;
+  // Requests (single upserts or one learner's batch) in flight at most.
+  int max_in_flight = 1024;
+  int connections_per_host = 2;
+};
+
+// Writes each trigger's changed rows to a Cassandra (or Amazon Keyspaces)
+// table of this shape, created if missing:
+//   (user_uuid uuid, created_date date, event_count bigint,
+//    PRIMARY KEY ((user_uuid), created_date))
+// Rows hold absolute counts, so writing a row again (a retry, a replay) is
+// harmless. Rows of one learner go in one UNLOGGED batch (one partition, so
+// one mutation); batches and single rows go out concurrently, at consistency
+// LOCAL_QUORUM, and Write returns only when every one is acknowledged, so a
+// trigger counts as done only once its rows are durable.
+//
+// Not thread-safe (one trigger loop); the session inside is.
+class CassandraSink final : public Sink {
+ public:
+  // Connects, creates the keyspace and table if missing, checks the table's
+  // shape and prepares the upsert. Fails with a message naming the endpoint,
+  // the problem and what to do; a table of another shape is refused.
+  static absl::StatusOr<std::unique_ptr<CassandraSink>> Open(const CassandraSinkOptions& options);
+  CassandraSink(CassandraSinkOptions options, std::unique_ptr<cql::Session> session,
+                std::shared_ptr<const cql::PreparedStatement> upsert);
+
+  absl::Status Write(int64_t batch_id, const TriggerOutput& output) override;
+  absl::Status Commit() override { return absl::OkStatus(); }  // every Write is durable
+  std::string Describe() const override { return options_.table.Describe(); }
+
+  cql::Session& session() { return *session_; }
+
+ private:
+  CassandraSinkOptions options_;
+  std::unique_ptr<cql::Session> session_;
+  std::shared_ptr<const cql::PreparedStatement> upsert_;
+  std::vector<DailyCount> rows_;    // reused: this trigger's rows, by learner
+  std::vector<cql::Value> values_;  // reused: their bound values, back to back
+};
+
+}  // namespace tally

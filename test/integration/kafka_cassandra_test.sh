@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# End to end against the real local stack (Kafka on 127.0.0.1:9092, Cassandra on
+# 127.0.0.1:9042, started by the ctest fixture): a generated stream with
+# duplicates, late and malformed records goes to a fresh topic through
+# `tally produce`; `tally run --available-now` takes it into a fresh Cassandra
+# table; the table (read back with cqlsh), the summary and the dead-letter topic
+# (read back with Kafka's own console consumer) must equal what the file run of
+# the same stream gives, record by record. Then: offsets were committed (a
+# second run finds nothing new), SIGTERM stops a running job cleanly, and every
+# bad endpoint fails with one clear line.
+# Usage: bash kafka_cassandra_test.sh /path/to/tally
+stack=$(cd "$(dirname "$0")/../.." && pwd)/scripts/local-stack  # before lib.sh moves to a temporary directory
+source "$(dirname "$0")/../cli/lib.sh"
+
+id="$$_$(date +%s)"
+topic="it_events_$id"
+keyspace="it_$id"
+kafka="kafka://127.0.0.1:9092"
+cassandra="cassandra://127.0.0.1:9042"
+
+# cql_rows TABLE: the table's rows as sorted csv "user,date,count", via cqlsh.
+cql_rows() {
+  "$stack" cqlsh -e "COPY $1 (user_uuid, created_date, event_count) TO STDOUT WITH HEADER = false" 2>/dev/null |
+    tr -d '\r' | grep -E '^[0-9a-f-]{36},' | LC_ALL=C sort
+}
+
+# dead_letter_pairs TOPIC EXPECTED_COUNT: "offset reason" of every record in the
+# topic, sorted, read with Kafka's console consumer (read_committed).
+dead_letter_pairs() {
+  "$stack" kafka-console-consumer --topic "$1" --from-beginning --max-messages "$2" --timeout-ms 30000 \
+    --isolation-level read_committed --property print.headers=true --property print.value=false 2>/dev/null |
+    python3 -c '
+import sys
+for line in sys.stdin:
+    h = {}
+    for part in line.rstrip("\n").split(",", 4):
+        k, _, v = part.partition(":")
+        h[k] = v
+    print(h.get("tally.source.offset"), h.get("tally.error.reason"), h.get("tally.source.topic"), h.get("tally.source.partition"))
+' | LC_ALL=C sort -n
+}
+
+# ---- the pipeline, end to end ----------------------------------------------
+gen=(--events 30000 --learners 300 --days 10 --seed 11 --duplicate-ratio 0.05 --late-ratio 0.01
+  --invalid-ratio 0.02 --time-format mixed)
+expect_exit 0 "$TALLY" generate "${gen[@]}" --output events.jsonl
+expect_exit 0 "$TALLY" run --source file:events.jsonl --sink csv:reference.csv --summary reference.json \
+  --dead-letter file:reference-dl.jsonl
+
+expect_exit 0 "$TALLY" produce --from file:events.jsonl --to "$kafka/$topic"
+expect_contains "$err" "30,000 acknowledged, 0 failed"
+
+expect_exit 0 "$TALLY" run --source "$kafka/$topic" --group "it_$id" --available-now \
+  --sink "$cassandra/$keyspace.daily_counts" --summary kafka.json --trigger 1s
+expect_file_eq kafka.json reference.json
+expect_contains "$err" "to $kafka/$topic.dead-letters"
+
+sorted_rows reference.csv >expected-rows.csv
+cql_rows "$keyspace.daily_counts" >table-rows.csv
+expect_file_eq table-rows.csv expected-rows.csv
+
+# One dead letter per invalid or late line, at offset = line - 1 (one partition).
+python3 - reference-dl.jsonl "$topic" >expected-dl.txt <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+for r in sorted(rows, key=lambda r: r["line"]):
+    print(r["line"] - 1, r["reason"], sys.argv[2], 0)
+PY
+dead_letter_pairs "$topic.dead-letters" "$(wc -l <expected-dl.txt)" >kafka-dl.txt
+expect_file_eq kafka-dl.txt expected-dl.txt
+
+# The offsets were committed: the same group finds nothing new.
+expect_exit 0 "$TALLY" run --source "$kafka/$topic" --group "it_$id" --available-now \
+  --sink "$cassandra/$keyspace.daily_counts" --summary again.json
+expect_contains again.json '{"records":0,'
+# ...and the table is untouched by the empty run.
+cql_rows "$keyspace.daily_counts" >table-rows-again.csv
+expect_file_eq table-rows-again.csv expected-rows.csv
+
+# ---- SIGTERM: finish the trigger, commit, exit 0 -------------------------------
+expect_exit 0 "$TALLY" produce --to "$kafka/${topic}_live" --events 5000 --seed 5
+"$TALLY" run --source "$kafka/${topic}_live" --group "live_$id" --sink "$cassandra/$keyspace.live" \
+  --trigger 1s >live.out 2>live.err &
+pid=$!
+# Await the commit of all 5,000 offsets (the job is then idle, not done).
+committed=""
+for _ in $(seq 1 120); do
+  committed=$("$stack" kafka-consumer-groups --describe --group "live_$id" 2>/dev/null |
+    awk -v t="${topic}_live" '$2 == t { print $4 }')
+  [[ $committed == 5000 ]] && break
+  sleep 0.5
+done
+expect_eq "$committed" 5000 "offset committed by the running job"
+kill -TERM "$pid"
+wait "$pid"
+expect_eq $? 0 "exit status after SIGTERM"
+expect_contains live.err "read 5,000 records from $kafka/${topic}_live"
+
+# ---- bad endpoints: one clear line, non-zero exit -------------------------------
+expect_exit 1 "$TALLY" run --source "kafka://127.0.0.1:1/$topic" --sink console
+expect_contains "$err" "cannot reach Kafka at 127.0.0.1:1"
+expect_exit 1 "$TALLY" run --source "$kafka/no_such_topic_$id" --sink console
+expect_contains "$err" "topic 'no_such_topic_$id' does not exist on 127.0.0.1:9092"
+expect_exit 1 "$TALLY" run --source "$kafka/$topic" --available-now --sink "cassandra://127.0.0.1:1/$keyspace.t"
+expect_contains "$err" "127.0.0.1:1"
+"$stack" cqlsh -e "CREATE TABLE $keyspace.wrong_shape (user_uuid uuid PRIMARY KEY, n int)" >/dev/null
+expect_exit 1 "$TALLY" run --source "$kafka/$topic" --available-now --sink "$cassandra/$keyspace.wrong_shape"
+expect_contains "$err" "the table exists with another shape"
+expect_exit 2 "$TALLY" run --source "$kafka/$topic" --kafka no.such.property=1
+expect_contains "$err" "no.such.property"
+expect_exit 2 "$TALLY" run --source "kafka://127.0.0.1:9092" --sink console
+expect_contains "$err" "no topic"
+expect_exit 1 "$TALLY" produce --to "kafka://127.0.0.1:1/$topic" --events 10
+expect_contains "$err" "cannot reach Kafka at 127.0.0.1:1"
+
+"$stack" cqlsh -e "DROP KEYSPACE IF EXISTS $keyspace" >/dev/null 2>&1 || true
+"$stack" kafka-topics --delete --topic "$topic" >/dev/null 2>&1 || true
+finish
