@@ -135,10 +135,15 @@ absl::StatusOr<PipelineResult> TriggerLoop::Run() {
     tasks_.ForEach([&](Task& task) {
       closed_backlog |= task.processor().ClosedRowsPending() >= options_.max_closed_rows_pending;
     });
-    const absl::Time now = clock_.Now();
+    absl::Time now = clock_.Now();
     if (now >= next_trigger || closed_backlog) {
+      const bool due = now >= next_trigger;
       if (auto s = Trigger(/*final=*/false); !s.ok()) return s;
-      if (now >= next_trigger) next_trigger = now + options_.trigger_interval;
+      // The next interval starts when this trigger is done: a slow sink (say,
+      // seconds of writes while catching up) still gets an interval's worth
+      // of records per trigger, rather than one poll's.
+      now = clock_.Now();
+      if (due) next_trigger = now + options_.trigger_interval;
     }
     if (options_.on_progress && now >= next_progress) {
       ReportProgress();

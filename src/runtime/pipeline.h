@@ -27,7 +27,8 @@ struct PipelineProgress {
 
 struct PipelineOptions {
   ProcessorOptions processor;
-  // Processing time between triggers (micro-batches). Zero: after every poll.
+  // Processing time between triggers (micro-batches), from the end of one to
+  // the start of the next. Zero: after every poll.
   absl::Duration trigger_interval = absl::Seconds(5);
   // A trigger also fires early once this many rows of closed days wait to be
   // written, so a backlog read faster than the interval keeps memory bounded.
