@@ -89,15 +89,9 @@ std::unique_ptr<RecordFeed> OpenFeed(const ProduceFlags& flags, absl::Status* er
     if (!generator.ok()) throw UsageError{std::string(generator.status().message())};
     return std::make_unique<GeneratorFeed>(std::move(*generator));
   }
-  std::string path;
-  if (flags.from == "-") {
-    path = "-";
-  } else if (flags.from.rfind("file:", 0) == 0) {
-    path = flags.from.substr(5);
-  } else {
-    throw UsageError{absl::StrCat("--from '", flags.from, "': expected file:PATH, or - for standard input")};
-  }
-  auto source = FileSource::Open(path);
+  const std::optional<std::string> path = FileSourcePath(flags.from);
+  if (!path) throw UsageError{absl::StrCat("--from '", flags.from, "': expected file:PATH, or - for standard input")};
+  auto source = FileSource::Open(*path);
   if (!source.ok()) {
     *error = source.status();
     return nullptr;

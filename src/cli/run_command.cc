@@ -71,23 +71,32 @@ std::optional<std::string> AfterScheme(const std::string& endpoint, std::string_
   return endpoint.substr(scheme.size());
 }
 
-KafkaProperties KafkaPropertiesFlag(const RunFlags& flags) {
-  auto properties = ParseKafkaProperties(flags.kafka_properties);
-  if (!properties.ok()) throw UsageError{absl::StrCat("--kafka ", properties.status().message())};
-  return *properties;
-}
-
 KafkaEndpoint KafkaEndpointFlag(const char* name, const std::string& value) {
   auto endpoint = ParseKafkaEndpoint(value);
   if (!endpoint.ok()) throw UsageError{absl::StrCat(name, " ", endpoint.status().message())};
   return *endpoint;
 }
 
-absl::StatusOr<std::unique_ptr<Source>> OpenSource(const RunFlags& flags) {
+// The Kafka flags of a run, checked once for the source and the dead letters.
+struct KafkaFlags {
+  std::optional<KafkaEndpoint> input;  // set if the source is a topic
+  KafkaProperties properties;
+};
+
+KafkaFlags ParseKafkaFlags(const RunFlags& flags) {
+  KafkaFlags kafka;
+  if (IsKafkaEndpoint(flags.source)) kafka.input = KafkaEndpointFlag("--source", flags.source);
+  auto properties = ParseKafkaProperties(flags.kafka_properties);
+  if (!properties.ok()) throw UsageError{absl::StrCat("--kafka ", properties.status().message())};
+  kafka.properties = std::move(*properties);
+  return kafka;
+}
+
+absl::StatusOr<std::unique_ptr<Source>> OpenSource(const RunFlags& flags, const KafkaFlags& kafka) {
   const std::string& spec = flags.source;
-  if (IsKafkaEndpoint(spec)) {
+  if (kafka.input) {
     KafkaSourceOptions options;
-    options.endpoint = KafkaEndpointFlag("--source", spec);
+    options.endpoint = *kafka.input;
     options.group = flags.group;
     if (flags.starting_offsets == "earliest") {
       options.starting_offsets = StartingOffsets::kEarliest;
@@ -96,7 +105,7 @@ absl::StatusOr<std::unique_ptr<Source>> OpenSource(const RunFlags& flags) {
     } else {
       throw UsageError{absl::StrCat("--starting-offsets '", flags.starting_offsets, "': expected earliest or latest")};
     }
-    options.properties = KafkaPropertiesFlag(flags);
+    options.properties = kafka.properties;
     options.available_now = flags.available_now;
     auto source = KafkaSource::Open(options);
     if (!source.ok()) return source.status();
@@ -105,16 +114,12 @@ absl::StatusOr<std::unique_ptr<Source>> OpenSource(const RunFlags& flags) {
   if (flags.available_now) {
     throw UsageError{"--available-now applies to a Kafka source; a file source always ends with its input"};
   }
-  std::string path;
-  if (spec == "-") {
-    path = "-";
-  } else if (auto p = AfterScheme(spec, "file:")) {
-    path = *p;
-  } else {
+  const std::optional<std::string> path = FileSourcePath(spec);
+  if (!path) {
     throw UsageError{absl::StrCat("--source '", spec,
                                   "': expected file:PATH, - for standard input, or kafka://HOST:PORT[,...]/TOPIC")};
   }
-  auto source = FileSource::Open(path);
+  auto source = FileSource::Open(*path);
   if (!source.ok()) return source.status();
   return std::unique_ptr<Source>(std::move(*source));
 }
@@ -150,18 +155,17 @@ absl::StatusOr<std::unique_ptr<Sink>> OpenSink(const RunFlags& flags) {
 // The dead-letter destination: --dead-letter if given; else, for a Kafka
 // source, the topic beside it named TOPIC.dead-letters; for a csv sink, a file
 // beside it; else ./tally-dead-letters.jsonl.
-absl::StatusOr<std::unique_ptr<DeadLetterSink>> OpenDeadLetterSink(const RunFlags& flags, const Source& source) {
+absl::StatusOr<std::unique_ptr<DeadLetterSink>> OpenDeadLetterSink(const RunFlags& flags, const KafkaFlags& kafka,
+                                                                   const Source& source) {
   std::string spec = flags.dead_letter;
-  if (spec.empty() && IsKafkaEndpoint(flags.source)) {
-    const KafkaEndpoint input = KafkaEndpointFlag("--source", flags.source);
-    spec = absl::StrCat("kafka://", input.bootstrap_servers, "/", input.topic, kDeadLetterTopicSuffix);
+  if (spec.empty() && kafka.input) {
+    spec = absl::StrCat("kafka://", kafka.input->bootstrap_servers, "/", kafka.input->topic, kDeadLetterTopicSuffix);
   }
   if (IsKafkaEndpoint(spec)) {
     const KafkaEndpoint endpoint = KafkaEndpointFlag("--dead-letter", spec);
-    auto producer = KafkaProducer::Open(endpoint.bootstrap_servers, KafkaPropertiesFlag(flags));
+    auto producer = KafkaProducer::Open(endpoint.bootstrap_servers, kafka.properties);
     if (!producer.ok()) return producer.status();
-    const std::string source_topic =
-        IsKafkaEndpoint(flags.source) ? KafkaEndpointFlag("--source", flags.source).topic : source.Describe();
+    const std::string source_topic = kafka.input ? kafka.input->topic : source.Describe();
     return std::unique_ptr<DeadLetterSink>(
         std::make_unique<KafkaDeadLetterSink>(std::move(*producer), endpoint, source_topic));
   }
@@ -262,11 +266,12 @@ int Run(const RunFlags& flags) {
   // Open everything before reading a record: a bad path or an unreachable
   // server fails the run before any work, and nothing half-written is left
   // (see AtomicOutputFile).
-  auto source = OpenSource(flags);
+  const KafkaFlags kafka = ParseKafkaFlags(flags);
+  auto source = OpenSource(flags, kafka);
   if (!source.ok()) return Fail(source.status());
   auto sink = OpenSink(flags);
   if (!sink.ok()) return Fail(sink.status());
-  auto dead_letters = OpenDeadLetterSink(flags, **source);
+  auto dead_letters = OpenDeadLetterSink(flags, kafka, **source);
   if (!dead_letters.ok()) return Fail(dead_letters.status());
   std::unique_ptr<AtomicOutputFile> summary;
   if (!flags.summary.empty()) {

@@ -1,8 +1,17 @@
 #include "kafka/kafka_config.h"
 
+#include <cstdio>
+
 #include "absl/strings/str_cat.h"
 
 namespace tally {
+namespace {
+
+void QuietLog(const rd_kafka_t*, int level, const char* facility, const char* message) {
+  if (level <= 2) std::fprintf(stderr, "tally: kafka %s: %s\n", facility, message);
+}
+
+}  // namespace
 
 absl::Status SetKafkaProperty(rd_kafka_conf_t* conf, const std::string& key, const std::string& value) {
   char error[512];
@@ -15,6 +24,7 @@ absl::Status SetKafkaProperty(rd_kafka_conf_t* conf, const std::string& key, con
 absl::StatusOr<KafkaConf> MakeKafkaConf(const std::vector<std::pair<std::string, std::string>>& defaults,
                                         const KafkaProperties& properties) {
   KafkaConf conf(rd_kafka_conf_new());
+  rd_kafka_conf_set_log_cb(conf.get(), &QuietLog);
   for (const auto& [key, value] : defaults) {
     if (auto s = SetKafkaProperty(conf.get(), key, value); !s.ok()) return s;
   }
@@ -39,5 +49,15 @@ absl::StatusOr<KafkaProperties> ParseKafkaProperties(const std::vector<std::stri
 }
 
 std::string KafkaErrorText(rd_kafka_resp_err_t err) { return rd_kafka_err2str(err); }
+
+int KafkaTimeoutMs(absl::Duration d) { return static_cast<int>(absl::ToInt64Milliseconds(d)); }
+
+absl::Status KafkaUnreachableError(const std::string& bootstrap_servers, absl::Duration timeout,
+                                   rd_kafka_resp_err_t err) {
+  return absl::UnavailableError(absl::StrCat("cannot reach Kafka at ", bootstrap_servers, " within ",
+                                             absl::FormatDuration(timeout), " (", KafkaErrorText(err),
+                                             "): is the broker running and reachable? Locally: "
+                                             "scripts/local-stack start kafka"));
+}
 
 }  // namespace tally

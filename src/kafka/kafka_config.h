@@ -9,6 +9,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace tally {
 
@@ -36,6 +37,9 @@ using KafkaPartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, Kafk
 
 // A librdkafka configuration: tally's `defaults` first, then the user's
 // `properties` over them. Fails naming the first property librdkafka refuses.
+// librdkafka's own log goes through a callback that passes on only critical
+// lines: its connection errors repeat on every retry and would drown tally's
+// report, and the errors that matter come back to tally as values.
 absl::StatusOr<KafkaConf> MakeKafkaConf(const std::vector<std::pair<std::string, std::string>>& defaults,
                                         const KafkaProperties& properties);
 
@@ -44,5 +48,13 @@ absl::Status SetKafkaProperty(rd_kafka_conf_t* conf, const std::string& key, con
 
 // A message for a librdkafka error code, e.g. "Local: Broker transport failure".
 std::string KafkaErrorText(rd_kafka_resp_err_t err);
+
+// A timeout as librdkafka takes it, in milliseconds.
+int KafkaTimeoutMs(absl::Duration d);
+
+// The error of a cluster that did not answer a metadata request within
+// `timeout`: names the servers, librdkafka's reason and what to do.
+absl::Status KafkaUnreachableError(const std::string& bootstrap_servers, absl::Duration timeout,
+                                   rd_kafka_resp_err_t err);
 
 }  // namespace tally

@@ -3,16 +3,6 @@
 #include "absl/strings/str_cat.h"
 
 namespace tally {
-namespace {
-
-void QuietLog(const rd_kafka_t*, int level, const char* facility, const char* message) {
-  if (level <= 2) std::fprintf(stderr, "tally: kafka %s: %s\n", facility, message);
-}
-
-int TimeoutMs(absl::Duration d) { return static_cast<int>(absl::ToInt64Milliseconds(d)); }
-
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<KafkaProducer>> KafkaProducer::Open(
     const std::string& bootstrap_servers, const KafkaProperties& properties,
     const std::vector<std::pair<std::string, std::string>>& defaults, absl::Duration connect_timeout) {
@@ -32,7 +22,6 @@ absl::StatusOr<std::unique_ptr<KafkaProducer>> KafkaProducer::Open(
   producer->bootstrap_servers_ = bootstrap_servers;
   rd_kafka_conf_set_opaque(conf->get(), producer.get());
   rd_kafka_conf_set_dr_msg_cb(conf->get(), &KafkaProducer::DeliveryReport);
-  rd_kafka_conf_set_log_cb(conf->get(), &QuietLog);
   char error[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), error, sizeof error);
   if (rk == nullptr) return absl::InvalidArgumentError(absl::StrCat("kafka://", bootstrap_servers, ": ", error));
@@ -41,13 +30,9 @@ absl::StatusOr<std::unique_ptr<KafkaProducer>> KafkaProducer::Open(
 
   // A metadata request for no topic in particular: does any broker answer?
   const rd_kafka_metadata_t* metadata = nullptr;
-  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, nullptr, &metadata, TimeoutMs(connect_timeout));
+  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, nullptr, &metadata, KafkaTimeoutMs(connect_timeout));
   if (metadata != nullptr) rd_kafka_metadata_destroy(metadata);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot reach Kafka at ", bootstrap_servers, " within ", absl::FormatDuration(connect_timeout), " (",
-        KafkaErrorText(err), "): is the broker running and reachable? Locally: scripts/local-stack start kafka"));
-  }
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return KafkaUnreachableError(bootstrap_servers, connect_timeout, err);
   return producer;
 }
 
@@ -107,7 +92,7 @@ void KafkaProducer::Poll() { rd_kafka_poll(producer_.get(), 0); }
 int64_t KafkaProducer::in_flight() const { return rd_kafka_outq_len(producer_.get()); }
 
 absl::Status KafkaProducer::Flush(absl::Duration timeout) {
-  const rd_kafka_resp_err_t err = rd_kafka_flush(producer_.get(), TimeoutMs(timeout));
+  const rd_kafka_resp_err_t err = rd_kafka_flush(producer_.get(), KafkaTimeoutMs(timeout));
   absl::Status status = delivery_error_;
   delivery_error_ = absl::OkStatus();
   if (!status.ok()) return status;

@@ -7,18 +7,9 @@
 namespace tally {
 namespace {
 
-int TimeoutMs(absl::Duration d) { return static_cast<int>(absl::ToInt64Milliseconds(d)); }
-
 struct MetadataDeleter {
   void operator()(const rd_kafka_metadata_t* m) const { rd_kafka_metadata_destroy(m); }
 };
-
-// librdkafka logs through here. Its connection errors repeat every retry and
-// would drown the job's own report, so only critical lines get through; the
-// errors that matter come back as values (Open, Poll, Commit).
-void QuietLog(const rd_kafka_t*, int level, const char* facility, const char* message) {
-  if (level <= 2) std::fprintf(stderr, "tally: kafka %s: %s\n", facility, message);
-}
 
 }  // namespace
 
@@ -55,7 +46,6 @@ absl::Status KafkaSource::Connect() {
   if (!conf.ok()) return conf.status();
   rd_kafka_conf_set_opaque(conf->get(), this);
   rd_kafka_conf_set_rebalance_cb(conf->get(), &KafkaSource::RebalanceCallback);
-  rd_kafka_conf_set_log_cb(conf->get(), &QuietLog);
 
   char error[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), error, sizeof error);
@@ -69,12 +59,10 @@ absl::Status KafkaSource::Connect() {
   // a request naming a missing topic could create it on a broker that
   // auto-creates topics, and a typo would then wait forever on an empty topic.
   const rd_kafka_metadata_t* raw = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, nullptr, &raw, TimeoutMs(options_.connect_timeout));
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, nullptr, &raw, KafkaTimeoutMs(options_.connect_timeout));
   std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter> metadata(raw);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot reach Kafka at ", ep.bootstrap_servers, " within ", absl::FormatDuration(options_.connect_timeout),
-        " (", KafkaErrorText(err), "): is the broker running and reachable? Locally: scripts/local-stack start kafka"));
+    return KafkaUnreachableError(ep.bootstrap_servers, options_.connect_timeout, err);
   }
   const rd_kafka_metadata_topic_t* topic = nullptr;
   for (int i = 0; i < metadata->topic_cnt; ++i) {
@@ -95,7 +83,7 @@ absl::Status KafkaSource::Connect() {
     // The end of the run: each partition's high watermark now.
     for (int32_t p = 0; p < topic->partition_cnt; ++p) {
       int64_t low = 0, high = 0;
-      err = rd_kafka_query_watermark_offsets(rk, ep.topic.c_str(), p, &low, &high, TimeoutMs(options_.connect_timeout));
+      err = rd_kafka_query_watermark_offsets(rk, ep.topic.c_str(), p, &low, &high, KafkaTimeoutMs(options_.connect_timeout));
       if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         return absl::UnavailableError(absl::StrCat(ep.Describe(), ": cannot read the end offset of partition ", p,
                                                    ": ", KafkaErrorText(err)));
@@ -215,7 +203,7 @@ absl::Status KafkaSource::Poll(absl::Duration max_wait, RecordBatch* batch) {
   }
 
   messages_.resize(options_.max_batch);
-  const ssize_t n = rd_kafka_consume_batch_queue(queue_, TimeoutMs(max_wait), messages_.data(), messages_.size());
+  const ssize_t n = rd_kafka_consume_batch_queue(queue_, KafkaTimeoutMs(max_wait), messages_.data(), messages_.size());
   messages_.resize(n < 0 ? 0 : static_cast<size_t>(n));
   if (!callback_error_.ok()) return callback_error_;
 

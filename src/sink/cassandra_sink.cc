@@ -1,6 +1,7 @@
 #include "sink/cassandra_sink.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -62,6 +63,7 @@ absl::Status CheckShape(cql::Session& session, const CassandraTable& t) {
   const cql::Rows* rows = result->rows();
   if (rows == nullptr) return absl::InternalError(absl::StrCat(t.Describe(), ": schema query returned no rows"));
   std::vector<std::string> found, problems;
+  bool present[std::size(kShape)] = {};
   for (int r = 0; r < rows->row_count(); ++r) {
     auto name = rows->GetText(r, 0);
     auto kind = rows->GetText(r, 1);
@@ -71,8 +73,11 @@ absl::Status CheckShape(cql::Session& session, const CassandraTable& t) {
     }
     found.push_back(absl::StrCat(*name, " ", *type, " (", *kind, ")"));
     const ExpectedColumn* expected = nullptr;
-    for (const ExpectedColumn& c : kShape) {
-      if (*name == c.name) expected = &c;
+    for (size_t c = 0; c < std::size(kShape); ++c) {
+      if (*name == kShape[c].name) {
+        expected = &kShape[c];
+        present[c] = true;
+      }
     }
     if (expected == nullptr) {
       problems.push_back(absl::StrCat("unexpected column ", *name));
@@ -81,13 +86,8 @@ absl::Status CheckShape(cql::Session& session, const CassandraTable& t) {
                                       expected->kind, ")"));
     }
   }
-  for (const ExpectedColumn& c : kShape) {
-    bool present = false;
-    for (int r = 0; r < rows->row_count(); ++r) {
-      auto name = rows->GetText(r, 0);
-      present |= name.ok() && *name == c.name;
-    }
-    if (!present) problems.push_back(absl::StrCat("no column ", c.name));
+  for (size_t c = 0; c < std::size(kShape); ++c) {
+    if (!present[c]) problems.push_back(absl::StrCat("no column ", kShape[c].name));
   }
   if (problems.empty()) return absl::OkStatus();
   std::sort(found.begin(), found.end());

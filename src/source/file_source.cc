@@ -135,4 +135,13 @@ absl::Status FileSource::Poll(absl::Duration max_wait, RecordBatch* batch) {
   return absl::OkStatus();
 }
 
+std::optional<std::string> FileSourcePath(std::string_view spec) {
+  constexpr std::string_view kScheme = "file:";
+  if (spec == "-") return std::string(spec);
+  if (spec.size() > kScheme.size() && spec.substr(0, kScheme.size()) == kScheme) {
+    return std::string(spec.substr(kScheme.size()));
+  }
+  return std::nullopt;
+}
+
 }  // namespace tally

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -42,5 +44,9 @@ class FileSource final : public Source {
   bool eof_ = false;
   int64_t line_ = 0;
 };
+
+// The path a command-line input spec names: "file:PATH" -> PATH, and "-" ->
+// "-" (standard input); nullopt for anything else.
+std::optional<std::string> FileSourcePath(std::string_view spec);
 
 }  // namespace tally
