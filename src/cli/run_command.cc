@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include <atomic>
+#include <filesystem>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -23,7 +24,12 @@
 #include "sink/file_dead_letter_sink.h"
 #include "kafka/kafka_dead_letter_sink.h"
 #include "kafka/kafka_endpoint.h"
+#include "kafka/changelog_store_provider.h"
+#include "kafka/changelog_topic.h"
 #include "kafka/kafka_source.h"
+#include "kafka/kafka_transaction.h"
+#include "kafka/transactional_committer.h"
+#include "state/state_dir.h"
 #include "source/file_source.h"
 
 namespace tally {
@@ -92,12 +98,14 @@ KafkaFlags ParseKafkaFlags(const RunFlags& flags) {
   return kafka;
 }
 
-absl::StatusOr<std::unique_ptr<Source>> OpenSource(const RunFlags& flags, const KafkaFlags& kafka) {
+absl::StatusOr<std::unique_ptr<Source>> OpenSource(const RunFlags& flags, const KafkaFlags& kafka,
+                                                   const std::string& group_instance_id) {
   const std::string& spec = flags.source;
   if (kafka.input) {
     KafkaSourceOptions options;
     options.endpoint = *kafka.input;
     options.group = flags.group;
+    options.group_instance_id = group_instance_id;
     if (flags.starting_offsets == "earliest") {
       options.starting_offsets = StartingOffsets::kEarliest;
     } else if (flags.starting_offsets == "latest") {
@@ -155,11 +163,27 @@ absl::StatusOr<std::unique_ptr<Sink>> OpenSink(const RunFlags& flags) {
 // The dead-letter destination: --dead-letter if given; else, for a Kafka
 // source, the topic beside it named TOPIC.dead-letters; for a csv sink, a file
 // beside it; else ./tally-dead-letters.jsonl.
+// With a transaction (a Kafka source), the letters go to a topic of the same
+// cluster, inside the transaction: exactly once.
 absl::StatusOr<std::unique_ptr<DeadLetterSink>> OpenDeadLetterSink(const RunFlags& flags, const KafkaFlags& kafka,
-                                                                   const Source& source) {
+                                                                   const Source& source,
+                                                                   KafkaTransaction* transaction) {
   std::string spec = flags.dead_letter;
   if (spec.empty() && kafka.input) {
     spec = absl::StrCat("kafka://", kafka.input->bootstrap_servers, "/", kafka.input->topic, kDeadLetterTopicSuffix);
+  }
+  if (transaction != nullptr) {
+    const KafkaEndpoint endpoint =
+        IsKafkaEndpoint(spec) ? KafkaEndpointFlag("--dead-letter", spec) : KafkaEndpoint{};
+    if (!IsKafkaEndpoint(spec) || endpoint.bootstrap_servers != kafka.input->bootstrap_servers) {
+      throw UsageError{absl::StrCat("--dead-letter '", spec,
+                                    "': with a Kafka source, dead letters go to a topic of the same cluster (",
+                                    kafka.input->bootstrap_servers,
+                                    "), written in the same transaction as the offsets: give kafka://",
+                                    kafka.input->bootstrap_servers, "/TOPIC, or leave it out")};
+    }
+    return std::unique_ptr<DeadLetterSink>(
+        std::make_unique<KafkaDeadLetterSink>(transaction->producer(), endpoint, kafka.input->topic));
   }
   if (IsKafkaEndpoint(spec)) {
     const KafkaEndpoint endpoint = KafkaEndpointFlag("--dead-letter", spec);
@@ -195,7 +219,8 @@ std::string SummaryJson(const RecordCounts& c) {
 }
 
 std::string Report(const std::string& source, const Sink& sink, const DeadLetterSink& dead_letters,
-                   const std::string& summary_path, const PipelineResult& r, double seconds, double cpu) {
+                   const std::string& summary_path, const PipelineResult& r, bool durable, double seconds,
+                   double cpu) {
   const RecordCounts& c = r.counts;
   std::string reasons;
   for (int i = 0; i < kDeadLetterReasonCount; ++i) {
@@ -204,10 +229,13 @@ std::string Report(const std::string& source, const Sink& sink, const DeadLetter
                     Grouped(c.invalid_by_reason[i]));
   }
   std::string text = absl::StrFormat(
-      "tally: read %s records from %s in %.2f s (%.2fM records/s, %.2f CPU-s per million): %s counted, "
+      "tally: read %s records from %s in %.2f s (%.2fM records/s, %.2f CPU-s per million)%s: %s counted, "
       "%s duplicates, %s late, %s invalid%s. Wrote %s row updates in %d trigger%s to %s; %s dead letters to %s",
-      Grouped(c.records), source, seconds, seconds > 0 ? static_cast<double>(c.records) / seconds / 1e6 : 0.0,
-      c.records > 0 ? cpu * 1e6 / static_cast<double>(c.records) : 0.0, Grouped(c.counted), Grouped(c.duplicates),
+      Grouped(r.records_read), source, seconds,
+      seconds > 0 ? static_cast<double>(r.records_read) / seconds / 1e6 : 0.0,
+      r.records_read > 0 ? cpu * 1e6 / static_cast<double>(r.records_read) : 0.0,
+      durable ? absl::StrCat("; the job's state holds ", Grouped(c.records), " records") : "", Grouped(c.counted),
+      Grouped(c.duplicates),
       Grouped(c.late), Grouped(c.invalid), reasons.empty() ? "" : absl::StrCat(" (", reasons, ")"),
       Grouped(r.rows_written), r.triggers, r.triggers == 1 ? "" : "s", sink.Describe(), Grouped(r.dead_letters),
       dead_letters.Describe());
@@ -222,6 +250,10 @@ std::string Report(const std::string& source, const Sink& sink, const DeadLetter
 class ProgressLine {
  public:
   void Print(const PipelineProgress& p) {
+    if (!p.outage.empty()) {
+      std::fprintf(stderr, "tally: sink %s\n", p.outage.c_str());
+      return;
+    }
     const absl::Time now = absl::Now();
     const double seconds = absl::ToDoubleSeconds(now - last_time_);
     const double rate = seconds > 0 ? static_cast<double>(p.counts.records - last_records_) / seconds : 0.0;
@@ -267,11 +299,55 @@ int Run(const RunFlags& flags) {
   // server fails the run before any work, and nothing half-written is left
   // (see AtomicOutputFile).
   const KafkaFlags kafka = ParseKafkaFlags(flags);
-  auto source = OpenSource(flags, kafka);
-  if (!source.ok()) return Fail(source.status());
+  // A Kafka source runs exactly once: task state under the state dir and in
+  // its changelog topic, and one transaction per trigger. All of it is
+  // checked before anything is written (the Cassandra table included). The
+  // state dir comes first: its instance id names this process to the group
+  // (static membership, so a restart takes its partitions back at once) and
+  // to the transaction coordinator (so a restart fences its predecessor).
+  std::unique_ptr<StateDir> state_dir;
+  std::string instance;
+  bool state_dir_existed = true;
+  if (kafka.input) {
+    if (flags.state_dir.empty()) throw UsageError{"--state-dir: must name a directory"};
+    std::error_code ec;
+    state_dir_existed = std::filesystem::exists(flags.state_dir, ec);
+    auto dir = StateDir::Open(flags.state_dir, {kafka.input->topic, flags.group});
+    if (!dir.ok()) return Fail(dir.status());
+    state_dir = std::move(*dir);
+    instance = absl::StrCat("tally-", flags.group, "-", state_dir->instance_id());
+  } else if (flags.state_dir != RunFlags{}.state_dir) {
+    throw UsageError{"--state-dir applies to a Kafka source; a file source is read whole by every run"};
+  }
+  auto source = OpenSource(flags, kafka, instance);
+  if (!source.ok()) {
+    // A state dir made just now for a topic that turned out not to exist
+    // (a typo) would refuse the corrected run: take it back.
+    if (!state_dir_existed) {
+      state_dir.reset();
+      std::error_code ec;
+      std::filesystem::remove_all(flags.state_dir, ec);
+    }
+    return Fail(source.status());
+  }
+  auto* kafka_source = dynamic_cast<KafkaSource*>(source->get());
+  std::unique_ptr<KafkaTransaction> transaction;
+  std::string changelog_topic;
+  if (kafka_source != nullptr) {
+    auto opened = KafkaTransaction::Open(kafka.input->bootstrap_servers,
+                                         instance, kafka.properties);
+    if (!opened.ok()) return Fail(opened.status());
+    transaction = std::move(*opened);
+    changelog_topic = ChangelogTopicName(flags.group, kafka_source->topic());
+    if (auto s = EnsureChangelogTopic(transaction->producer().handle(), changelog_topic,
+                                      kafka_source->partition_count());
+        !s.ok()) {
+      return Fail(s);
+    }
+  }
   auto sink = OpenSink(flags);
   if (!sink.ok()) return Fail(sink.status());
-  auto dead_letters = OpenDeadLetterSink(flags, kafka, **source);
+  auto dead_letters = OpenDeadLetterSink(flags, kafka, **source, transaction.get());
   if (!dead_letters.ok()) return Fail(dead_letters.status());
   std::unique_ptr<AtomicOutputFile> summary;
   if (!flags.summary.empty()) {
@@ -280,12 +356,29 @@ int Run(const RunFlags& flags) {
     summary = std::move(*file);
   }
 
-  MemoryStoreProvider stores;
+  MemoryStoreProvider memory_stores;
+  std::unique_ptr<ChangelogStoreProvider> changelog_stores;
+  std::unique_ptr<TransactionalCommitter> committer;
+  StoreProvider* stores = &memory_stores;
+  if (transaction) {
+    ChangelogStoreOptions store_options;
+    store_options.bootstrap_servers = kafka.input->bootstrap_servers;
+    store_options.properties = kafka.properties;
+    store_options.changelog_topic = changelog_topic;
+    store_options.lateness = options.processor.lateness;
+    store_options.log = [](const std::string& message) { std::fprintf(stderr, "tally: %s\n", message.c_str()); };
+    changelog_stores = std::make_unique<ChangelogStoreProvider>(*state_dir, std::move(store_options));
+    stores = changelog_stores.get();
+    committer = std::make_unique<TransactionalCommitter>(*transaction, *kafka_source,
+                                                         static_cast<KafkaDeadLetterSink&>(**dead_letters),
+                                                         changelog_topic);
+    options.committer = committer.get();
+  }
   SystemClock clock;
   InstallStopHandlers();
   const absl::Time start = absl::Now();
   const double cpu_start = CpuSeconds();
-  auto result = RunPipeline(**source, **sink, **dead_letters, stores, options, clock);
+  auto result = RunPipeline(**source, **sink, **dead_letters, *stores, options, clock);
   if (!result.ok()) return Fail(result.status());
   if (auto s = (*sink)->Commit(); !s.ok()) return Fail(s);
   if (auto s = (*dead_letters)->Commit(); !s.ok()) return Fail(s);
@@ -294,8 +387,8 @@ int Run(const RunFlags& flags) {
     if (auto s = summary->Commit(); !s.ok()) return Fail(s);
   }
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  const std::string report = Report((*source)->Describe(), **sink, **dead_letters, flags.summary, *result, seconds,
-                                    CpuSeconds() - cpu_start);
+  const std::string report = Report((*source)->Describe(), **sink, **dead_letters, flags.summary, *result,
+                                    transaction != nullptr, seconds, CpuSeconds() - cpu_start);
   std::fputs(report.c_str(), stderr);
   return kExitOk;
 }
@@ -330,6 +423,8 @@ CLI::App* AddRunCommand(CLI::App& app, RunFlags* f) {
           "Where a partition without a committed offset starts: earliest or latest");
   AddFlag(run, "--kafka", &f->kafka_properties,
           "A librdkafka property KEY=VALUE for every Kafka client (repeatable), e.g. security.protocol=SASL_SSL");
+  AddFlag(run, "--state-dir", &f->state_dir,
+          "Kafka source: directory of the task state (RocksDB), restored from the changelog topic when missing");
   AddSwitch(run, "--available-now", &f->available_now,
             "Kafka: process what the topic holds when the run starts, write, commit and exit");
   AddFlag(run, "--cassandra-replication", &f->cassandra_replication,

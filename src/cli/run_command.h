@@ -27,6 +27,8 @@ struct RunFlags {
   std::string starting_offsets = "earliest";
   std::vector<std::string> kafka_properties;
   bool available_now = false;
+  // Where a Kafka source's task state lives (durable, exactly once).
+  std::string state_dir = "tally-state";
   // Cassandra / Keyspaces sink.
   std::string cassandra_replication = "{'class': 'SimpleStrategy', 'replication_factor': 1}";
   std::string cassandra_username;

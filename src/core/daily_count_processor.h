@@ -80,6 +80,13 @@ class DailyCountProcessor {
   // Dead letters produced since the runtime last emptied this vector, in order.
   std::vector<DeadLetter>& dead_letters() { return dead_letters_; }
 
+  // Resumes from durable state: the watermark's max_seen (if any valid record
+  // was seen) and the counts so far. The stores must hold the same state.
+  void Restore(bool has_watermark, Micros max_seen, const RecordCounts& counts) {
+    if (has_watermark) watermark_.Restore(max_seen);
+    counts_ = counts;
+  }
+
   const RecordCounts& counts() const { return counts_; }
   const Watermark& watermark() const { return watermark_; }
 

@@ -7,7 +7,13 @@ namespace tally {
 
 KafkaDeadLetterSink::KafkaDeadLetterSink(std::unique_ptr<KafkaProducer> producer, KafkaEndpoint endpoint,
                                          std::string source_topic, absl::Duration flush_timeout)
-    : producer_(std::move(producer)),
+    : KafkaDeadLetterSink(*producer, std::move(endpoint), std::move(source_topic), flush_timeout) {
+  owned_ = std::move(producer);
+}
+
+KafkaDeadLetterSink::KafkaDeadLetterSink(KafkaProducer& producer, KafkaEndpoint endpoint, std::string source_topic,
+                                         absl::Duration flush_timeout)
+    : producer_(&producer),
       endpoint_(std::move(endpoint)),
       source_topic_(std::move(source_topic)),
       flush_timeout_(flush_timeout) {}

@@ -21,10 +21,16 @@ namespace tally {
 // The key is the source partition (decimal), so each source partition's
 // letters stay in order within one dead-letter partition.
 //
-// Flush waits for every letter's acknowledgement. Not thread-safe.
+// Flush waits for every letter's acknowledgement. With a transactional
+// producer the letters are part of its transactions instead (written between
+// Begin and Commit by the TransactionalCommitter): readers with
+// isolation.level=read_committed see each letter once. Not thread-safe.
 class KafkaDeadLetterSink final : public DeadLetterSink {
  public:
   KafkaDeadLetterSink(std::unique_ptr<KafkaProducer> producer, KafkaEndpoint endpoint, std::string source_topic,
+                      absl::Duration flush_timeout = absl::Minutes(2));
+  // Writes through `producer` (a transaction's), which must outlive the sink.
+  KafkaDeadLetterSink(KafkaProducer& producer, KafkaEndpoint endpoint, std::string source_topic,
                       absl::Duration flush_timeout = absl::Minutes(2));
 
   absl::Status Write(std::span<const DeadLetter> letters) override;
@@ -33,7 +39,8 @@ class KafkaDeadLetterSink final : public DeadLetterSink {
   std::string Describe() const override { return endpoint_.Describe(); }
 
  private:
-  std::unique_ptr<KafkaProducer> producer_;
+  std::unique_ptr<KafkaProducer> owned_;
+  KafkaProducer* producer_;
   KafkaEndpoint endpoint_;
   std::string source_topic_;
   absl::Duration flush_timeout_;

@@ -1,5 +1,7 @@
 #include "kafka/kafka_producer.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace tally {
@@ -46,9 +48,21 @@ void KafkaProducer::DeliveryReport(rd_kafka_t*, const rd_kafka_message_t* m, voi
   auto* self = static_cast<KafkaProducer*>(opaque);
   if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     ++self->acknowledged_;
+    // Once per record: find by string_view, allocate only for a new topic
+    // or partition.
+    const absl::string_view topic = rd_kafka_topic_name(m->rkt);
+    auto it = self->last_offsets_.find(topic);
+    if (it == self->last_offsets_.end()) it = self->last_offsets_.try_emplace(std::string(topic)).first;
+    std::vector<int64_t>& offsets = it->second;
+    const auto partition = static_cast<size_t>(m->partition);
+    if (partition >= offsets.size()) offsets.resize(partition + 1, -1);
+    offsets[partition] = std::max(offsets[partition], m->offset);
     return;
   }
   ++self->failed_;
+  // A purge is the owner's doing (an aborted transaction, a shutdown), not a
+  // failure to report at the next Flush.
+  if (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) return;
   if (self->delivery_error_.ok()) {
     self->delivery_error_ = absl::UnavailableError(absl::StrCat("kafka://", self->bootstrap_servers_, "/",
                                                                 rd_kafka_topic_name(m->rkt),
@@ -56,8 +70,52 @@ void KafkaProducer::DeliveryReport(rd_kafka_t*, const rd_kafka_message_t* m, voi
   }
 }
 
+int64_t KafkaProducer::LastOffset(const std::string& topic, int32_t partition) const {
+  const auto it = last_offsets_.find(topic);
+  if (it == last_offsets_.end() || partition < 0 || static_cast<size_t>(partition) >= it->second.size()) return -1;
+  return it->second[static_cast<size_t>(partition)];
+}
+
+void KafkaProducer::ResetOffsets() {
+  for (auto& [topic, offsets] : last_offsets_) std::fill(offsets.begin(), offsets.end(), -1);
+}
+
+absl::Status KafkaProducer::FatalError(const std::string& what) const {
+  char reason[512];
+  const rd_kafka_resp_err_t err = rd_kafka_fatal_error(producer_.get(), reason, sizeof reason);
+  switch (err) {
+    case RD_KAFKA_RESP_ERR__FENCED:
+    case RD_KAFKA_RESP_ERR_PRODUCER_FENCED:
+    case RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH: {
+      char id[256] = "";
+      size_t size = sizeof id;
+      rd_kafka_conf_get(rd_kafka_conf(producer_.get()), "transactional.id", id, &size);
+      return absl::FailedPreconditionError(absl::StrCat(
+          "kafka://", bootstrap_servers_, ": ", what, ": this producer was fenced: another tally process with "
+          "transactional.id '", id, "', or a newer member of the consumer group, took over its work (", reason,
+          "); this process must stop without committing anything more"));
+    }
+    default:
+      return absl::FailedPreconditionError(absl::StrCat("kafka://", bootstrap_servers_, ": ", what,
+                                                        ": fatal producer error: ", reason, " (",
+                                                        rd_kafka_err2name(err),
+                                                        "); the producer cannot go on: stop the process"));
+  }
+}
+
 absl::Status KafkaProducer::Produce(const std::string& topic, std::string_view key, std::string_view value,
                                     std::initializer_list<KafkaHeader> headers) {
+  return ProduceTo(topic, kAnyPartition, key, value, headers);
+}
+
+absl::Status KafkaProducer::ProduceTo(const std::string& topic, int32_t partition, std::string_view key,
+                                      std::optional<std::string_view> value,
+                                      std::initializer_list<KafkaHeader> headers) {
+  // librdkafka writes a null value for a null pointer: an empty value needs
+  // one that is not.
+  void* payload = nullptr;
+  if (value.has_value()) payload = const_cast<char*>(value->empty() ? "" : value->data());
+  const size_t size = value.has_value() ? value->size() : 0;
   for (;;) {
     rd_kafka_headers_t* hdrs = nullptr;
     if (headers.size() > 0) {
@@ -68,22 +126,28 @@ absl::Status KafkaProducer::Produce(const std::string& topic, std::string_view k
       }
     }
     const rd_kafka_resp_err_t err = rd_kafka_producev(
-        producer_.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        producer_.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_KEY(key.empty() ? nullptr : const_cast<char*>(key.data()), key.size()),
-        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+        RD_KAFKA_V_VALUE(payload, size), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();  // the record owns hdrs now
     if (hdrs != nullptr) rd_kafka_headers_destroy(hdrs);
-    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-      rd_kafka_poll(producer_.get(), 50);  // let deliveries drain the queue
-      continue;
+    switch (err) {
+      case RD_KAFKA_RESP_ERR__QUEUE_FULL:
+        rd_kafka_poll(producer_.get(), 50);  // let deliveries drain the queue
+        continue;
+      case RD_KAFKA_RESP_ERR__FATAL:
+        return FatalError(absl::StrCat("cannot produce to ", topic));
+      case RD_KAFKA_RESP_ERR__STATE:
+        // Only a transactional producer says this: outside a transaction, or
+        // in one that failed (an abortable error, reported by Commit too).
+        return absl::AbortedError(absl::StrCat("kafka://", bootstrap_servers_, "/", topic,
+                                               ": cannot produce: no transaction is open, or the open one failed: "
+                                               "abort it and redo its work"));
+      default:
+        return absl::InvalidArgumentError(
+            absl::StrCat("kafka://", bootstrap_servers_, "/", topic, ": cannot produce: ", KafkaErrorText(err)));
     }
-    if (err == RD_KAFKA_RESP_ERR__FATAL) {
-      char reason[512];
-      rd_kafka_fatal_error(producer_.get(), reason, sizeof reason);
-      return absl::InternalError(absl::StrCat("kafka://", bootstrap_servers_, ": fatal producer error: ", reason));
-    }
-    return absl::InvalidArgumentError(
-        absl::StrCat("kafka://", bootstrap_servers_, "/", topic, ": cannot produce: ", KafkaErrorText(err)));
   }
 }
 

@@ -2,11 +2,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "kafka/kafka_config.h"
@@ -40,10 +42,24 @@ class KafkaProducer {
   KafkaProducer& operator=(const KafkaProducer&) = delete;
 
   // Queues one record (null key if `key` is empty). While the local queue is
-  // full it serves delivery reports and waits. Fails only on a fatal error or
-  // an unknown topic; delivery failures show in Flush and failed().
+  // full it serves delivery reports and waits. Fails only on a fatal error
+  // (FailedPrecondition: stop), an unknown topic, or, on a transactional
+  // producer, outside an open transaction or in a failed one (Aborted);
+  // delivery failures show in Flush and failed().
   absl::Status Produce(const std::string& topic, std::string_view key, std::string_view value,
                        std::initializer_list<KafkaHeader> headers = {});
+
+  // As Produce, to `partition` (kAnyPartition: chosen by key, librdkafka's
+  // default partitioner), with `value` nullopt for a tombstone (a null value,
+  // which compaction reads as a delete).
+  static constexpr int32_t kAnyPartition = -1;
+  absl::Status ProduceTo(const std::string& topic, int32_t partition, std::string_view key,
+                         std::optional<std::string_view> value, std::initializer_list<KafkaHeader> headers = {});
+
+  // The offset of the last record acknowledged in (topic, partition) since
+  // the last ResetOffsets, or -1 if none was.
+  int64_t LastOffset(const std::string& topic, int32_t partition) const;
+  void ResetOffsets();
 
   // Serves delivery reports without waiting.
   void Poll();
@@ -60,13 +76,22 @@ class KafkaProducer {
   rd_kafka_t* handle() const { return producer_.get(); }
 
  private:
+  friend class KafkaTransaction;  // reports the fatal error as FatalError does
+
   static void DeliveryReport(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
+  // The producer's fatal error (after librdkafka's RD_KAFKA_RESP_ERR__FATAL)
+  // as a FailedPrecondition naming its reason, `what` failed; a fenced
+  // transactional producer says who took over.
+  absl::Status FatalError(const std::string& what) const;
 
   std::string bootstrap_servers_;
   KafkaHandle producer_;
   int64_t acknowledged_ = 0;
   int64_t failed_ = 0;
   absl::Status delivery_error_;  // the first since the last Flush
+  // LastOffset's figures: per topic, indexed by partition, -1 for none. Keyed
+  // by name (the map's hash takes a string_view: no string per delivery).
+  absl::flat_hash_map<std::string, std::vector<int64_t>> last_offsets_;
 };
 
 }  // namespace tally

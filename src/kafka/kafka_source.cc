@@ -17,6 +17,7 @@ KafkaSource::KafkaSource(const KafkaSourceOptions& options) : options_(options) 
 
 KafkaSource::~KafkaSource() {
   ReleaseMessages();
+  DropHeld(-1);
   listener_ = nullptr;  // revocations during close need no runtime
   if (queue_ != nullptr) rd_kafka_queue_destroy(queue_);
   if (consumer_) rd_kafka_consumer_close(consumer_.get());
@@ -44,6 +45,9 @@ absl::Status KafkaSource::Connect() {
       },
       options_.properties);
   if (!conf.ok()) return conf.status();
+  if (!options_.group_instance_id.empty()) {
+    if (auto s = SetKafkaProperty(conf->get(), "group.instance.id", options_.group_instance_id); !s.ok()) return s;
+  }
   rd_kafka_conf_set_opaque(conf->get(), this);
   rd_kafka_conf_set_rebalance_cb(conf->get(), &KafkaSource::RebalanceCallback);
 
@@ -118,6 +122,9 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
   std::vector<int32_t> partitions;
   for (int i = 0; i < list->cnt; ++i) partitions.push_back(list->elems[i].partition);
 
+  // Messages held while idle from partitions that change hands now would be
+  // read again from the committed offset: drop them.
+  for (int32_t p : partitions) DropHeld(p);
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     for (int32_t p : partitions) {
       PartitionState& state = State(p);
@@ -134,6 +141,7 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
     } else {
       rd_kafka_assign(rk, list);
     }
+    if (paused_) rd_kafka_pause_partitions(rk, list);  // idle: read nothing new
     return;
   }
 
@@ -155,6 +163,81 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
 void KafkaSource::ReleaseMessages() {
   for (rd_kafka_message_t* m : messages_) rd_kafka_message_destroy(m);
   messages_.clear();
+}
+
+void KafkaSource::DropHeld(int32_t partition) {
+  std::erase_if(held_, [partition](rd_kafka_message_t* m) {
+    if (partition >= 0 && m->partition != partition) return false;
+    rd_kafka_message_destroy(m);
+    return true;
+  });
+}
+
+absl::Status KafkaSource::SetPaused(bool paused) {
+  if (paused == paused_) return absl::OkStatus();
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_assignment(consumer_.get(), &raw);
+  KafkaPartitionList assignment(raw);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR && assignment->cnt > 0) {
+    err = paused ? rd_kafka_pause_partitions(consumer_.get(), assignment.get())
+                 : rd_kafka_resume_partitions(consumer_.get(), assignment.get());
+  }
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::InternalError(absl::StrCat(Describe(), ": cannot ", paused ? "pause" : "resume",
+                                            " the partitions: ", KafkaErrorText(err)));
+  }
+  paused_ = paused;
+  return absl::OkStatus();
+}
+
+absl::Status KafkaSource::Idle(absl::Duration wait) {
+  if (auto s = SetPaused(true); !s.ok()) return s;
+  std::vector<rd_kafka_message_t*> buffer(options_.max_batch);
+  const ssize_t n = rd_kafka_consume_batch_queue(queue_, KafkaTimeoutMs(wait), buffer.data(), buffer.size());
+  absl::Status status = callback_error_;
+  for (ssize_t i = 0; i < n; ++i) {
+    rd_kafka_message_t* m = buffer[static_cast<size_t>(i)];
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR && State(m->partition).assigned) {
+      held_.push_back(m);
+      continue;
+    }
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR && status.ok()) status = MessageError(*m);
+    rd_kafka_message_destroy(m);
+  }
+  return status;
+}
+
+absl::Status KafkaSource::Rewind() {
+  DropHeld(-1);
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_assignment(consumer_.get(), &raw);
+  KafkaPartitionList assignment(raw);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR && assignment->cnt > 0) {
+    err = rd_kafka_committed(consumer_.get(), assignment.get(), KafkaTimeoutMs(absl::Minutes(1)));
+  }
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(absl::StrCat(Describe(), ": cannot read the committed offsets of group '",
+                                               options_.group, "' to redo uncommitted work: ", KafkaErrorText(err)));
+  }
+  for (int i = 0; i < assignment->cnt; ++i) {
+    rd_kafka_topic_partition_t& e = assignment->elems[i];
+    if (e.offset < 0) {
+      e.offset = options_.starting_offsets == StartingOffsets::kEarliest ? RD_KAFKA_OFFSET_BEGINNING
+                                                                          : RD_KAFKA_OFFSET_END;
+    }
+    PartitionState& state = State(e.partition);
+    state.next_offset = -1;
+    state.reached_end = state.end_offset == 0;
+  }
+  if (assignment->cnt > 0) {
+    rd_kafka_error_t* e = rd_kafka_seek_partitions(consumer_.get(), assignment.get(), KafkaTimeoutMs(absl::Minutes(1)));
+    if (e != nullptr) {
+      const std::string reason = rd_kafka_error_string(e);
+      rd_kafka_error_destroy(e);
+      return absl::UnavailableError(absl::StrCat(Describe(), ": cannot go back to the committed offsets: ", reason));
+    }
+  }
+  return absl::OkStatus();
 }
 
 bool KafkaSource::AvailableNowDone() const {
@@ -201,10 +284,16 @@ absl::Status KafkaSource::Poll(absl::Duration max_wait, RecordBatch* batch) {
     batch->end_of_run = true;
     return absl::OkStatus();
   }
+  if (auto s = SetPaused(false); !s.ok()) return s;
 
-  messages_.resize(options_.max_batch);
-  const ssize_t n = rd_kafka_consume_batch_queue(queue_, KafkaTimeoutMs(max_wait), messages_.data(), messages_.size());
-  messages_.resize(n < 0 ? 0 : static_cast<size_t>(n));
+  if (!held_.empty()) {
+    messages_.swap(held_);  // what arrived while idle comes first
+  } else {
+    messages_.resize(options_.max_batch);
+    const ssize_t n =
+        rd_kafka_consume_batch_queue(queue_, KafkaTimeoutMs(max_wait), messages_.data(), messages_.size());
+    messages_.resize(n < 0 ? 0 : static_cast<size_t>(n));
+  }
   if (!callback_error_.ok()) return callback_error_;
 
   absl::Status status;

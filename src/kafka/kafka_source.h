@@ -17,6 +17,10 @@ enum class StartingOffsets { kEarliest, kLatest };
 struct KafkaSourceOptions {
   KafkaEndpoint endpoint;
   std::string group = "tally";
+  // Static group membership (group.instance.id) when not empty: a process
+  // restarted with the same id takes its partitions back at once, instead of
+  // waiting for the dead member's session to time out.
+  std::string group_instance_id;
   // Where a partition without a committed offset starts (as Spark's
   // startingOffsets, it applies only then).
   StartingOffsets starting_offsets = StartingOffsets::kEarliest;
@@ -55,6 +59,18 @@ class KafkaSource final : public Source {
   absl::Status Commit() override;
   void SetPartitionListener(PartitionListener* listener) override { listener_ = listener; }
   int64_t Lag() const override;
+  // Pauses every assigned partition and serves the consumer (group
+  // membership, rebalances) for `wait`; messages it still delivers are kept
+  // for the next Poll, which resumes the partitions.
+  absl::Status Idle(absl::Duration wait) override;
+  // Seeks every assigned partition to the group's committed offset (or, with
+  // none, to where starting_offsets says).
+  absl::Status Rewind() override;
+
+  const std::string& topic() const { return options_.endpoint.topic; }
+  // The topic's partitions when the source was opened.
+  int32_t partition_count() const { return static_cast<int32_t>(partitions_.size()); }
+  const std::string& group() const { return options_.group; }
 
   // The consumer, for what needs it beside the source (a transactional
   // producer sends offsets with the group's metadata).
@@ -75,6 +91,9 @@ class KafkaSource final : public Source {
   void OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
   PartitionState& State(int32_t partition);
   void ReleaseMessages();
+  // Destroys held messages of `partition` (all, if -1).
+  void DropHeld(int32_t partition);
+  absl::Status SetPaused(bool paused);
   bool AvailableNowDone() const;
   absl::Status MessageError(const rd_kafka_message_t& message);
 
@@ -84,6 +103,8 @@ class KafkaSource final : public Source {
   PartitionListener* listener_ = nullptr;
   std::vector<PartitionState> partitions_;  // indexed by partition
   std::vector<rd_kafka_message_t*> messages_;  // the batch in hand; owned
+  std::vector<rd_kafka_message_t*> held_;      // delivered while idle; owned
+  bool paused_ = false;
   bool assigned_once_ = false;
   absl::Status callback_error_;  // an error raised inside a librdkafka callback
 };

@@ -1,9 +1,12 @@
 #include "runtime/pipeline.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <iterator>
 #include <span>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "runtime/task_set.h"
 
 namespace tally {
@@ -24,12 +27,20 @@ class TriggerLoop final : public PartitionListener {
   absl::StatusOr<PipelineResult> Run();
 
   absl::Status OnPartitionsRevoked(std::span<const int32_t> partitions) override {
+    if (in_trigger_) {
+      // Revoked while a trigger waits on its sink: the trigger cannot commit
+      // for partitions it no longer owns. Give it up; the new owners redo it.
+      abandoned_ = true;
+      for (int32_t p : partitions) tasks_.Remove(p, /*keep_counts=*/!stores_.durable());
+      return absl::OkStatus();
+    }
     if (auto s = Trigger(/*final=*/false); !s.ok()) return s;
-    for (int32_t p : partitions) tasks_.Remove(p);
+    for (int32_t p : partitions) tasks_.Remove(p, /*keep_counts=*/!stores_.durable());
     return absl::OkStatus();
   }
 
   absl::Status OnPartitionsAssigned(std::span<const int32_t> partitions) override {
+    if (in_trigger_) abandoned_ = true;
     // Open the stores now, so a durable store restores before the first record.
     for (int32_t p : partitions) {
       if (auto task = tasks_.Get(p); !task.ok()) return task.status();
@@ -40,10 +51,18 @@ class TriggerLoop final : public PartitionListener {
  private:
   absl::Status Process(const RecordBatch& batch);
   absl::Status PassDeadLetters();
-  // Writes changed rows, flushes dead letters, commits the source. `final`:
-  // the run ends here; if state dies with it, every row is finalized.
+  // Stages, writes changed rows, commits. `final`: the run ends here; if
+  // state dies with it, every row is finalized.
   absl::Status Trigger(bool final, bool end_of_input = false);
-  void ReportProgress();
+  // Writes output_ to the sink, riding out an outage.
+  absl::Status WriteRows();
+  absl::Status CommitStaged();
+  // Drops every task and reopens it from its last commit; rewinds the source.
+  absl::Status Revive();
+  bool StopRequested() const {
+    return options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed);
+  }
+  void ReportProgress(std::string outage = {});
 
   Source& source_;
   Sink& sink_;
@@ -54,6 +73,9 @@ class TriggerLoop final : public PartitionListener {
   TaskSet tasks_;
   PipelineResult result_;
   TriggerOutput output_;
+  bool in_trigger_ = false;  // between staging and commit
+  bool abandoned_ = false;   // the partitions changed meanwhile: don't commit
+  bool revived_ = false;     // set by Revive
 };
 
 absl::Status TriggerLoop::Process(const RecordBatch& batch) {
@@ -66,7 +88,11 @@ absl::Status TriggerLoop::Process(const RecordBatch& batch) {
     auto task = tasks_.Get(partition);
     if (!task.ok()) return task.status();
     (*task)->processor().ProcessBatch(records.subspan(begin, end - begin), batch.padded);
+    (*task)->next_position = records[end - 1].origin.position + 1;
+    (*task)->dirty = true;
   }
+  result_.records_read += static_cast<int64_t>(records.size());
+  if (options_.committer != nullptr && options_.committer->carries_dead_letters()) return absl::OkStatus();
   return PassDeadLetters();
 }
 
@@ -84,28 +110,115 @@ absl::Status TriggerLoop::PassDeadLetters() {
 
 absl::Status TriggerLoop::Trigger(bool final, bool end_of_input) {
   const bool finalize_all = end_of_input || (final && !stores_.durable());
+  const bool carry_letters = options_.committer != nullptr && options_.committer->carries_dead_letters();
   output_.clear();
   size_t dedup_entries = 0, state_bytes = 0;
   tasks_.ForEach([&](Task& task) {
+    const size_t updates_before = output_.updates.size(), finalized_before = output_.finalized.size();
     task.processor().Trigger(&output_, finalize_all);
     dedup_entries += task.stores().dedup->size();
     state_bytes += task.stores().dedup->MemoryBytes() + task.stores().windows->MemoryBytes();
+    if (!task.dirty && output_.updates.size() == updates_before && output_.finalized.size() == finalized_before) {
+      return;  // nothing new to commit
+    }
+    task.dirty = false;
+    task.staged = true;
+    task.staged_position = task.next_position;
+    if (carry_letters) {
+      auto& letters = task.processor().dead_letters();
+      result_.dead_letters += static_cast<int64_t>(letters.size());
+      task.staged_letters.insert(task.staged_letters.end(), std::make_move_iterator(letters.begin()),
+                                 std::make_move_iterator(letters.end()));
+      letters.clear();
+    }
+    if (DurableTaskState* durable = task.durable()) {
+      durable->Stage(std::span(output_.updates).subspan(updates_before),
+                     std::span(output_.finalized).subspan(finalized_before), task.processor().watermark(),
+                     task.processor().counts());
+    }
   });
   result_.peak_dedup_entries = std::max(result_.peak_dedup_entries, dedup_entries);
   result_.peak_state_bytes = std::max(result_.peak_state_bytes, state_bytes);
-  if (auto s = sink_.Write(result_.triggers++, output_); !s.ok()) return s;
-  result_.rows_written += static_cast<int64_t>(output_.updates.size());
-  if (auto s = dead_letters_.Flush(); !s.ok()) return s;
-  return source_.Commit();
+
+  in_trigger_ = true;
+  abandoned_ = false;
+  absl::Status written = WriteRows();
+  in_trigger_ = false;
+  if (!written.ok()) return written;
+  if (abandoned_) return Revive();
+  return CommitStaged();
 }
 
-void TriggerLoop::ReportProgress() {
+// A sink failure worth waiting out: the server is down, unreachable,
+// overloaded or timed out. Anything else (a refused statement, bad
+// credentials) needs a person.
+bool IsOutage(const absl::Status& s) {
+  return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) || absl::IsResourceExhausted(s) ||
+         absl::IsAborted(s);
+}
+
+absl::Status TriggerLoop::WriteRows() {
+  absl::Duration backoff = options_.outage_backoff_min;
+  absl::Time outage_since;
+  for (int attempt = 0;; ++attempt) {
+    absl::Status s = sink_.Write(result_.triggers, output_);
+    if (s.ok()) break;
+    if (!IsOutage(s)) return s;
+    if (StopRequested()) {
+      return absl::UnavailableError(absl::StrCat(
+          "stopped while the sink was unreachable; the last trigger was not committed and a restart redoes it (",
+          s.message(), ")"));
+    }
+    if (attempt == 0) outage_since = clock_.Now();
+    ReportProgress(absl::StrCat("OUTAGE since ",
+                                absl::FormatTime("%H:%M:%S", outage_since, absl::UTCTimeZone()), " UTC, ",
+                                absl::FormatDuration(std::max(absl::Seconds(1), absl::Trunc(clock_.Now() - outage_since, absl::Seconds(1)))),
+                                ", input paused, retrying in ", absl::FormatDuration(backoff), ": ", s.message()));
+    const absl::Time until = clock_.Now() + backoff;
+    for (absl::Time now = clock_.Now(); now < until && !StopRequested(); now = clock_.Now()) {
+      if (auto idle = source_.Idle(std::min(until - now, absl::Milliseconds(500))); !idle.ok()) return idle;
+    }
+    backoff = std::min(backoff * 2, options_.outage_backoff_max);
+  }
+  ++result_.triggers;
+  result_.rows_written += static_cast<int64_t>(output_.updates.size());
+  return absl::OkStatus();
+}
+
+absl::Status TriggerLoop::CommitStaged() {
+  if (options_.committer == nullptr) {
+    if (auto s = dead_letters_.Flush(); !s.ok()) return s;
+    tasks_.ForEach([](Task& task) { task.staged = false; });
+    return source_.Commit();
+  }
+  absl::Status s = options_.committer->Commit(tasks_);
+  if (absl::IsAborted(s)) {
+    std::fprintf(stderr, "tally: %s; redoing the work since the last commit\n", std::string(s.message()).c_str());
+    return Revive();
+  }
+  return s;
+}
+
+absl::Status TriggerLoop::Revive() {
+  revived_ = true;
+  const std::vector<int32_t> partitions = tasks_.Partitions();
+  for (int32_t p : partitions) tasks_.Remove(p, /*keep_counts=*/false);
+  if (auto s = source_.Rewind(); !s.ok()) return s;
+  for (int32_t p : partitions) {
+    if (auto task = tasks_.Get(p); !task.ok()) return task.status();
+  }
+  return absl::OkStatus();
+}
+
+void TriggerLoop::ReportProgress(std::string outage) {
+  if (!options_.on_progress) return;
   PipelineProgress p;
   p.counts = tasks_.TotalCounts();
   p.triggers = result_.triggers;
   p.rows_written = result_.rows_written;
   p.dead_letters = result_.dead_letters;
   p.lag = source_.Lag();
+  p.outage = std::move(outage);
   tasks_.ForEach([&](Task& task) {
     const Watermark& w = task.processor().watermark();
     if (w.has_value() && (p.watermark == Watermark::kNone || w.value() < p.watermark)) p.watermark = w.value();
@@ -126,10 +239,15 @@ absl::StatusOr<PipelineResult> TriggerLoop::Run() {
   for (;;) {
     if (auto s = source_.Poll(options_.max_poll_wait, &batch); !s.ok()) return s;
     if (auto s = Process(batch); !s.ok()) return s;
-    if (batch.end_of_input || batch.end_of_run) break;
-    if (options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed)) {
-      result_.stopped = true;
-      break;
+    const bool stop = StopRequested();
+    if (batch.end_of_input || batch.end_of_run || stop) {
+      revived_ = false;
+      if (auto s = Trigger(/*final=*/true, batch.end_of_input); !s.ok()) return s;
+      if (!revived_) {
+        result_.stopped = stop && !batch.end_of_input && !batch.end_of_run;
+        break;
+      }
+      continue;  // the last commit aborted: redo the work since the one before
     }
     bool closed_backlog = false;
     tasks_.ForEach([&](Task& task) {
@@ -145,12 +263,11 @@ absl::StatusOr<PipelineResult> TriggerLoop::Run() {
       now = clock_.Now();
       if (due) next_trigger = now + options_.trigger_interval;
     }
-    if (options_.on_progress && now >= next_progress) {
+    if (now >= next_progress) {
       ReportProgress();
       next_progress = now + options_.progress_interval;
     }
   }
-  if (auto s = Trigger(/*final=*/true, batch.end_of_input); !s.ok()) return s;
   result_.counts = tasks_.TotalCounts();
   return result_;
 }

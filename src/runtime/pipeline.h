@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "core/daily_count_processor.h"
 #include "runtime/clock.h"
+#include "runtime/committer.h"
 #include "sink/dead_letter_sink.h"
 #include "sink/sink.h"
 #include "source/source.h"
@@ -23,6 +24,9 @@ struct PipelineProgress {
   int64_t dead_letters = 0;
   int64_t lag = -1;             // records in the source not yet read; -1 unknown
   Micros watermark = Watermark::kNone;  // the lowest of the tasks' watermarks
+  // Set while the sink is unreachable: what failed, since when, and that the
+  // loop has stopped reading and retries.
+  std::string outage;
 };
 
 struct PipelineOptions {
@@ -41,10 +45,21 @@ struct PipelineOptions {
   // Called every `progress_interval` of processing time, if set.
   std::function<void(const PipelineProgress&)> on_progress;
   absl::Duration progress_interval = absl::Seconds(5);
+  // What makes a trigger's dead letters, state and positions durable. Null:
+  // dead letters are flushed, then the source commits (at least once).
+  Committer* committer = nullptr;
+  // While the sink is unreachable, the loop retries a trigger's writes after
+  // a backoff that doubles from the first to the second of these.
+  absl::Duration outage_backoff_min = absl::Seconds(1);
+  absl::Duration outage_backoff_max = absl::Seconds(10);
 };
 
 struct PipelineResult {
+  // What happened to the records: of this run with state that dies with it;
+  // with durable state, the totals the state holds (every record the job
+  // has taken, over all its runs, each once).
   RecordCounts counts;
+  int64_t records_read = 0;  // by this run, records read again after an abort included
   int64_t triggers = 0;      // triggers that ran, empty ones included
   int64_t rows_written = 0;  // row updates handed to the sink, over all triggers
   int64_t dead_letters = 0;
@@ -54,13 +69,19 @@ struct PipelineResult {
 };
 
 // The trigger loop: polls the source, hands each record to the task of its
-// partition, passes dead letters on after every poll, and every
-// `trigger_interval` of processing time runs a trigger:
-//   1. each task's changed rows go to the sink, which returns once they are
-//      durable (written and acknowledged);
-//   2. the dead-letter sink is flushed (every letter so far acknowledged);
-//   3. the source commits the position after every record read so far.
+// partition, and every `trigger_interval` of processing time runs a trigger:
+//   1. each task's changed rows are taken, and what its commit will carry is
+//      staged (its position; with a committer, its dead letters and state
+//      changes);
+//   2. the rows go to the sink, which returns once they are durable (written
+//      and acknowledged). While the sink is unreachable, the loop stops
+//      reading, keeps the source alive, reports the outage and retries;
+//   3. the committer commits what was staged (without one: dead letters,
+//      passed on after every poll, are flushed, and the source commits).
 // So a committed position never covers an effect that could still be lost.
+// If the commit aborts, the tasks are reopened from their last commit and
+// the source rewound to it: the work is redone, and rows already written are
+// written again with the same counts.
 // The same happens before partitions are revoked, and at the end: when a
 // bounded source ends or `stop` is set, a last trigger runs; if the state dies
 // with the run (the store provider is not durable) it finalizes every row.

@@ -14,11 +14,19 @@ absl::StatusOr<Task*> TaskSet::Get(int32_t partition) {
   return tasks_[index].get();
 }
 
-void TaskSet::Remove(int32_t partition) {
+void TaskSet::Remove(int32_t partition, bool keep_counts) {
   const auto index = static_cast<size_t>(partition);
   if (partition < 0 || index >= tasks_.size() || !tasks_[index]) return;
-  removed_counts_ += tasks_[index]->processor().counts();
+  if (keep_counts) removed_counts_ += tasks_[index]->processor().counts();
   tasks_[index].reset();
+}
+
+std::vector<int32_t> TaskSet::Partitions() const {
+  std::vector<int32_t> partitions;
+  for (const auto& t : tasks_) {
+    if (t) partitions.push_back(t->partition());
+  }
+  return partitions;
 }
 
 RecordCounts TaskSet::TotalCounts() const {

@@ -23,8 +23,13 @@ class TaskSet {
   // The task of `partition`, created on first use.
   absl::StatusOr<Task*> Get(int32_t partition);
 
-  // Drops the task of `partition`, if any. Its rows must have been written.
-  void Remove(int32_t partition);
+  // Drops the task of `partition`, if any. Its rows must have been written,
+  // or its state be durable (`keep_counts` false: its counts are in that
+  // state, and come back when it is opened again).
+  void Remove(int32_t partition, bool keep_counts = true);
+
+  // The partitions of the tasks held.
+  std::vector<int32_t> Partitions() const;
 
   template <typename F>
   void ForEach(F&& f) {

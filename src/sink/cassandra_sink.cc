@@ -19,6 +19,10 @@ constexpr std::string_view kScheme = "cassandra://";
 // batches of more than 30 statements.
 constexpr size_t kMaxBatchRows = 30;
 
+// Bound values per row: user_uuid, created_date, event_count, and the write
+// timestamp.
+constexpr size_t kValuesPerRow = 4;
+
 cql::StatementOptions At(cql::Consistency consistency, bool idempotent = false) {
   cql::StatementOptions options;
   options.consistency = consistency;
@@ -170,7 +174,7 @@ absl::StatusOr<std::unique_ptr<CassandraSink>> CassandraSink::Open(const Cassand
   }
   if (auto s = CheckShape(**session, t); !s.ok()) return s;
   auto upsert = (*session)->Prepare(absl::StrCat("INSERT INTO ", t.keyspace, ".", t.table,
-                                                 " (user_uuid, created_date, event_count) VALUES (?, ?, ?)"));
+                                                 " (user_uuid, created_date, event_count) VALUES (?, ?, ?) USING TIMESTAMP ?"));
   if (!upsert.ok()) {
     return absl::Status(upsert.status().code(),
                         absl::StrCat(t.Describe(), ": cannot prepare the upsert: ", upsert.status().message()));
@@ -188,11 +192,12 @@ absl::Status CassandraSink::Write(int64_t, const TriggerOutput& output) {
   std::sort(rows_.begin(), rows_.end(),
             [](const DailyCount& a, const DailyCount& b) { return a.user < b.user || (a.user == b.user && a.day < b.day); });
   values_.clear();
-  values_.reserve(rows_.size() * 3);
+  values_.reserve(rows_.size() * kValuesPerRow);
   for (const DailyCount& row : rows_) {
     values_.push_back(cql::Value::FromUuid(row.user));
     values_.push_back(cql::Value::FromDate(row.day));
     values_.push_back(cql::Value::FromBigint(row.count));
+    values_.push_back(cql::Value::FromBigint(WriteTimestamp(row)));
   }
   const cql::StatementOptions write = At(cql::Consistency::kLocalQuorum, /*idempotent=*/true);
   cql::CompletionGroup group;
@@ -202,7 +207,7 @@ absl::Status CassandraSink::Write(int64_t, const TriggerOutput& output) {
          end < rows_.size() && rows_[end].user == rows_[begin].user && end - begin < kMaxBatchRows; ++end) {
     }
     group.WaitUntilPendingAtMost(options_.max_in_flight - 1);
-    const absl::Span<const cql::Value> values = all.subspan(begin * 3, (end - begin) * 3);
+    const absl::Span<const cql::Value> values = all.subspan(begin * kValuesPerRow, (end - begin) * kValuesPerRow);
     if (end - begin == 1) {
       session_->ExecuteAsync(upsert_, values, write, group.Add());
     } else {

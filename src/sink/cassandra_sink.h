@@ -45,7 +45,14 @@ struct CassandraSinkOptions {
 //   (user_uuid uuid, created_date date, event_count bigint,
 //    PRIMARY KEY ((user_uuid), created_date))
 // Rows hold absolute counts, so writing a row again (a retry, a replay) is
-// harmless. Rows of one learner go in one UNLOGGED batch (one partition, so
+// harmless. Each write carries its count as its Cassandra write timestamp
+// (USING TIMESTAMP): a row's counts only grow, so a newer count always has
+// the larger timestamp and the older one loses, whatever order they arrive
+// in. A stale writer (a process replaying after a crash, a zombie that lost
+// its partition) can never take a row back to an older count, and a replay
+// of the same count is the same cell. The price: a write at a wall-clock
+// timestamp (a DELETE or UPDATE from cqlsh) shadows every later tally write
+// of the row; see docs/fault-tolerance.md. Rows of one learner go in one UNLOGGED batch (one partition, so
 // one mutation); batches and single rows go out concurrently, at consistency
 // LOCAL_QUORUM, and Write returns only when every one is acknowledged, so a
 // trigger counts as done only once its rows are durable.
@@ -53,6 +60,9 @@ struct CassandraSinkOptions {
 // Not thread-safe (one trigger loop); the session inside is.
 class CassandraSink final : public Sink {
  public:
+  // The write timestamp of a row: its count (see above).
+  static int64_t WriteTimestamp(const DailyCount& row) { return row.count; }
+
   // Connects, creates the keyspace and table if missing, checks the table's
   // shape and prepares the upsert. Fails with a message naming the endpoint,
   // the problem and what to do; a table of another shape is refused.

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/source_record.h"
 
@@ -63,6 +65,23 @@ class Source {
   // Where partition changes are reported; null to stop. Sources whose
   // partitions never change ignore it.
   virtual void SetPartitionListener(PartitionListener* listener) { (void)listener; }
+
+  // Waits up to `wait` while the runtime cannot take records (its sink is
+  // unreachable), keeping what must stay alive alive: a consumer group's
+  // membership, and partition changes, which are still reported. Reads
+  // nothing more than it holds already: records that arrive are kept for the
+  // next Poll, which resumes reading.
+  virtual absl::Status Idle(absl::Duration wait) {
+    absl::SleepFor(wait);
+    return absl::OkStatus();
+  }
+
+  // Goes back to the last committed position of every partition: the
+  // records after it are delivered again. For a runtime whose uncommitted
+  // work failed (an aborted transaction) and redoes it from there.
+  virtual absl::Status Rewind() {
+    return absl::UnimplementedError(absl::StrCat(Describe(), ": cannot go back to a committed position"));
+  }
 
   // Records in the source not yet delivered (consumer lag), or -1 if unknown.
   virtual int64_t Lag() const { return -1; }

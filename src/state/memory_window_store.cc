@@ -10,6 +10,12 @@ void MemoryWindowStore::Increment(const Uuid& user, Day day) {
   row.bits = (row.bits + 1) | Row::kChanged;
 }
 
+void MemoryWindowStore::Put(const Uuid& user, Day day, int64_t count) {
+  auto [it, inserted] = rows_.try_emplace(Key{user, day});
+  if (inserted) ++rows_by_day_[day];
+  it->second.bits = static_cast<uint64_t>(count) | (it->second.bits & Row::kChanged);
+}
+
 void MemoryWindowStore::TakeChanged(std::vector<DailyCount>* out) {
   for (const Key& key : changed_) {
     auto it = rows_.find(key);

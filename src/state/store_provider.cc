@@ -6,7 +6,10 @@
 namespace tally {
 
 absl::StatusOr<TaskStores> MemoryStoreProvider::Open(int32_t) {
-  return TaskStores{std::make_unique<MemoryDedupStore>(), std::make_unique<MemoryWindowStore>()};
+  TaskStores stores;
+  stores.dedup = std::make_unique<MemoryDedupStore>();
+  stores.windows = std::make_unique<MemoryWindowStore>();
+  return stores;
 }
 
 }  // namespace tally

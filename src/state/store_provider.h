@@ -2,17 +2,24 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "absl/status/statusor.h"
 #include "state/dedup_store.h"
+#include "state/durable_task_state.h"
 #include "state/window_store.h"
 
 namespace tally {
 
 // The state of one task: everything needed to resume its input partition.
 struct TaskStores {
+  // Null for state that lives as long as the run. Declared first: the dedup
+  // store may log into it, so it must be destroyed last.
+  std::unique_ptr<DurableTaskState> durable;
   std::unique_ptr<DedupStore> dedup;
   std::unique_ptr<WindowStore> windows;
+  // Restored state: where the task's processor resumes (watermark, counts).
+  std::optional<state_codec::Meta> resume;
 };
 
 // Opens the stores of a task. State is scoped per input partition, so that a

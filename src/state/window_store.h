@@ -27,6 +27,10 @@ class WindowStore {
     (void)day;
   }
 
+  // Sets the count of (user, day), creating the row, without marking it
+  // changed: a row restored from durable state, already written.
+  virtual void Put(const Uuid& user, Day day, int64_t count) = 0;
+
   // Appends every row changed since the previous call, with its current count,
   // and clears the marks.
   virtual void TakeChanged(std::vector<DailyCount>* out) = 0;

@@ -50,7 +50,7 @@ expect_exit 0 "$TALLY" run --source file:events.jsonl --sink csv:reference.csv -
 expect_exit 0 "$TALLY" produce --from file:events.jsonl --to "$kafka/$topic"
 expect_contains "$err" "30,000 acknowledged, 0 failed"
 
-expect_exit 0 "$TALLY" run --source "$kafka/$topic" --group "it_$id" --available-now \
+expect_exit 0 "$TALLY" run --source "$kafka/$topic" --group "it_$id" --available-now --state-dir state-it \
   --sink "$cassandra/$keyspace.daily_counts" --summary kafka.json --trigger 1s
 expect_file_eq kafka.json reference.json
 expect_contains "$err" "to $kafka/$topic.dead-letters"
@@ -69,10 +69,13 @@ PY
 dead_letter_pairs "$topic.dead-letters" "$(wc -l <expected-dl.txt)" >kafka-dl.txt
 expect_file_eq kafka-dl.txt expected-dl.txt
 
-# The offsets were committed: the same group finds nothing new.
-expect_exit 0 "$TALLY" run --source "$kafka/$topic" --group "it_$id" --available-now \
+# The offsets were committed: the same group finds nothing new, and its state
+# still holds the stream's totals, each record once.
+expect_exit 0 "$TALLY" run --source "$kafka/$topic" --group "it_$id" --available-now --state-dir state-it \
   --sink "$cassandra/$keyspace.daily_counts" --summary again.json
-expect_contains again.json '{"records":0,'
+expect_contains "$err" "read 0 records"
+expect_contains "$err" "local state is current"
+expect_file_eq again.json reference.json
 # ...and the table is untouched by the empty run.
 cql_rows "$keyspace.daily_counts" >table-rows-again.csv
 expect_file_eq table-rows-again.csv expected-rows.csv
@@ -80,7 +83,7 @@ expect_file_eq table-rows-again.csv expected-rows.csv
 # ---- SIGTERM: finish the trigger, commit, exit 0 -------------------------------
 expect_exit 0 "$TALLY" produce --to "$kafka/${topic}_live" --events 5000 --seed 5
 "$TALLY" run --source "$kafka/${topic}_live" --group "live_$id" --sink "$cassandra/$keyspace.live" \
-  --trigger 1s >live.out 2>live.err &
+  --state-dir state-live --trigger 1s >live.out 2>live.err &
 pid=$!
 # Await the commit of all 5,000 offsets (the job is then idle, not done).
 committed=""
@@ -110,9 +113,25 @@ expect_exit 2 "$TALLY" run --source "$kafka/$topic" --kafka no.such.property=1
 expect_contains "$err" "no.such.property"
 expect_exit 2 "$TALLY" run --source "kafka://127.0.0.1:9092" --sink console
 expect_contains "$err" "no topic"
+# A state dir of another job, or one that cannot be made: refused before
+# anything is written (the table named here must not appear).
+expect_exit 1 "$TALLY" run --source "$kafka/$topic" --group "other_$id" --available-now --state-dir state-it \
+  --sink "$cassandra/$keyspace.never"
+expect_contains "$err" "state dir state-it holds the state of topic '$topic', group 'it_$id'"
+expect_contains "$err" "--state-dir"
+touch a-file
+expect_exit 1 "$TALLY" run --source "$kafka/$topic" --available-now --state-dir a-file/state \
+  --sink "$cassandra/$keyspace.never"
+expect_contains "$err" "state dir a-file/state"
+expect_eq "$("$stack" cqlsh -e "SELECT table_name FROM system_schema.tables WHERE keyspace_name = '$keyspace' AND table_name = 'never'" 2>/dev/null | grep -c never)" 0 "tables made by refused runs"
+expect_exit 2 "$TALLY" run --source file:events.jsonl --state-dir state-file --sink console
+expect_contains "$err" "--state-dir applies to a Kafka source"
 expect_exit 1 "$TALLY" produce --to "kafka://127.0.0.1:1/$topic" --events 10
 expect_contains "$err" "cannot reach Kafka at 127.0.0.1:1"
 
 "$stack" cqlsh -e "DROP KEYSPACE IF EXISTS $keyspace" >/dev/null 2>&1 || true
-"$stack" kafka-topics --delete --topic "$topic" >/dev/null 2>&1 || true
+for t in "$topic" "$topic.dead-letters" "it_$id-$topic-changelog" "${topic}_live" "${topic}_live.dead-letters" \
+  "live_$id-${topic}_live-changelog" "tally-$topic-changelog"; do
+  "$stack" kafka-topics --delete --topic "$t" >/dev/null 2>&1 || true
+done
 finish

@@ -1,0 +1,410 @@
+#include "kafka/changelog_topic.h"
+
+#include <algorithm>
+#include <memory>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace tally {
+namespace {
+
+struct QueueDeleter {
+  void operator()(rd_kafka_queue_t* q) const { rd_kafka_queue_destroy(q); }
+};
+struct EventDeleter {
+  void operator()(rd_kafka_event_t* e) const { rd_kafka_event_destroy(e); }
+};
+struct AdminOptionsDeleter {
+  void operator()(rd_kafka_AdminOptions_t* o) const { rd_kafka_AdminOptions_destroy(o); }
+};
+struct NewTopicDeleter {
+  void operator()(rd_kafka_NewTopic_t* t) const { rd_kafka_NewTopic_destroy(t); }
+};
+struct ConfigResourceDeleter {
+  void operator()(rd_kafka_ConfigResource_t* r) const { rd_kafka_ConfigResource_destroy(r); }
+};
+struct MetadataDeleter {
+  void operator()(const rd_kafka_metadata_t* m) const { rd_kafka_metadata_destroy(m); }
+};
+using KafkaQueue = std::unique_ptr<rd_kafka_queue_t, QueueDeleter>;
+using KafkaEvent = std::unique_ptr<rd_kafka_event_t, EventDeleter>;
+using AdminOptions = std::unique_ptr<rd_kafka_AdminOptions_t, AdminOptionsDeleter>;
+using Metadata = std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter>;
+
+int RemainingMs(absl::Time deadline) { return std::max(1, KafkaTimeoutMs(deadline - absl::Now())); }
+
+std::string Servers(rd_kafka_t* client) {
+  char servers[512] = "";
+  size_t size = sizeof servers;
+  rd_kafka_conf_get(rd_kafka_conf(client), "bootstrap.servers", servers, &size);
+  return servers;
+}
+
+// Options of one admin request, bounded by `deadline`.
+AdminOptions MakeAdminOptions(rd_kafka_t* client, rd_kafka_admin_op_t op, absl::Time deadline) {
+  AdminOptions options(rd_kafka_AdminOptions_new(client, op));
+  char error[256];
+  rd_kafka_AdminOptions_set_request_timeout(options.get(), RemainingMs(deadline), error, sizeof error);
+  if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS) {
+    // Answer once the topic is made, not when the controller has the request.
+    rd_kafka_AdminOptions_set_operation_timeout(options.get(), RemainingMs(deadline), error, sizeof error);
+  }
+  return options;
+}
+
+// Waits for the result of an admin request sent to `queue`; nullptr on timeout.
+KafkaEvent AwaitResult(rd_kafka_queue_t* queue, absl::Time deadline) {
+  // librdkafka answers by the request timeout at the latest; the margin keeps
+  // a late answer from being taken for silence.
+  return KafkaEvent(rd_kafka_queue_poll(queue, RemainingMs(deadline) + 1000));
+}
+
+// Creates `topic` compacted. Ok if made; else librdkafka's error code and text.
+struct CreateResult {
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  std::string text;
+};
+CreateResult CreateCompacted(rd_kafka_t* client, const std::string& topic, int32_t partitions, absl::Time deadline) {
+  char error[256];
+  std::unique_ptr<rd_kafka_NewTopic_t, NewTopicDeleter> new_topic(
+      rd_kafka_NewTopic_new(topic.c_str(), partitions, /*replication_factor=*/-1, error, sizeof error));
+  if (new_topic == nullptr) return {RD_KAFKA_RESP_ERR__INVALID_ARG, error};
+  rd_kafka_NewTopic_set_config(new_topic.get(), "cleanup.policy", "compact");
+  AdminOptions options = MakeAdminOptions(client, RD_KAFKA_ADMIN_OP_CREATETOPICS, deadline);
+  KafkaQueue queue(rd_kafka_queue_new(client));
+  rd_kafka_NewTopic_t* topics[] = {new_topic.get()};
+  rd_kafka_CreateTopics(client, topics, 1, options.get(), queue.get());
+  KafkaEvent event = AwaitResult(queue.get(), deadline);
+  if (event == nullptr) return {RD_KAFKA_RESP_ERR__TIMED_OUT, "no answer"};
+  if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return {rd_kafka_event_error(event.get()), rd_kafka_event_error_string(event.get())};
+  }
+  size_t count = 0;
+  const rd_kafka_topic_result_t** results =
+      rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event.get()), &count);
+  for (size_t i = 0; i < count; ++i) {
+    if (rd_kafka_topic_result_error(results[i]) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const char* text = rd_kafka_topic_result_error_string(results[i]);
+      return {rd_kafka_topic_result_error(results[i]),
+              text != nullptr ? text : KafkaErrorText(rd_kafka_topic_result_error(results[i]))};
+    }
+  }
+  return {};
+}
+
+// The topic's cleanup.policy.
+absl::StatusOr<std::string> CleanupPolicy(rd_kafka_t* client, const std::string& topic, absl::Time deadline) {
+  const std::string where = absl::StrCat("kafka://", Servers(client), ": changelog topic '", topic, "'");
+  std::unique_ptr<rd_kafka_ConfigResource_t, ConfigResourceDeleter> resource(
+      rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str()));
+  AdminOptions options = MakeAdminOptions(client, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, deadline);
+  KafkaQueue queue(rd_kafka_queue_new(client));
+  rd_kafka_ConfigResource_t* resources[] = {resource.get()};
+  rd_kafka_DescribeConfigs(client, resources, 1, options.get(), queue.get());
+  KafkaEvent event = AwaitResult(queue.get(), deadline);
+  if (event == nullptr || rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* reason = event == nullptr ? "no answer" : rd_kafka_event_error_string(event.get());
+    return absl::UnavailableError(absl::StrCat(where, ": cannot read its configuration: ", reason));
+  }
+  size_t count = 0;
+  const rd_kafka_ConfigResource_t** described =
+      rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(event.get()), &count);
+  for (size_t i = 0; i < count; ++i) {
+    if (rd_kafka_ConfigResource_error(described[i]) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return absl::UnavailableError(absl::StrCat(where, ": cannot read its configuration: ",
+                                                 rd_kafka_ConfigResource_error_string(described[i])));
+    }
+    size_t entries = 0;
+    const rd_kafka_ConfigEntry_t** configs = rd_kafka_ConfigResource_configs(described[i], &entries);
+    for (size_t j = 0; j < entries; ++j) {
+      if (std::string_view(rd_kafka_ConfigEntry_name(configs[j])) == "cleanup.policy") {
+        const char* value = rd_kafka_ConfigEntry_value(configs[j]);
+        return std::string(value != nullptr ? value : "");
+      }
+    }
+  }
+  return absl::UnavailableError(absl::StrCat(where, ": its configuration has no cleanup.policy"));
+}
+
+// The topic's partition count, once the cluster's metadata shows it with a
+// leader for every partition; 0 if the metadata says it does not exist.
+absl::StatusOr<int> PartitionCount(rd_kafka_t* client, const std::string& topic, bool wait_for_it,
+                                   absl::Time deadline) {
+  for (;;) {
+    // Every topic's metadata, not the one's: a request naming a missing
+    // topic would have a broker that auto-creates topics create it, with
+    // the wrong cleanup.policy.
+    const rd_kafka_metadata_t* raw = nullptr;
+    const rd_kafka_resp_err_t err = rd_kafka_metadata(client, 1, nullptr, &raw, RemainingMs(deadline));
+    Metadata metadata(raw);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return absl::UnavailableError(absl::StrCat("kafka://", Servers(client), ": cannot read the metadata of topic '",
+                                                 topic, "': ", KafkaErrorText(err)));
+    }
+    int count = 0;
+    bool ready = false;
+    for (int i = 0; i < metadata->topic_cnt; ++i) {
+      const rd_kafka_metadata_topic_t& t = metadata->topics[i];
+      if (topic != t.topic || t.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) continue;
+      count = t.partition_cnt;
+      ready = t.err == RD_KAFKA_RESP_ERR_NO_ERROR && t.partition_cnt > 0 &&
+              std::all_of(t.partitions, t.partitions + t.partition_cnt,
+                          [](const rd_kafka_metadata_partition_t& p) { return p.leader >= 0; });
+    }
+    if (ready || (count == 0 && !wait_for_it)) return count;
+    if (absl::Now() >= deadline) {
+      return absl::UnavailableError(absl::StrCat("kafka://", Servers(client), ": topic '", topic,
+                                                 "' has no leader for every partition yet"));
+    }
+    // Metadata has no event to await: a new topic's leaders show up within
+    // moments, so ask again shortly.
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+}
+
+}  // namespace
+
+std::string ChangelogTopicName(const std::string& group, const std::string& input_topic) {
+  return absl::StrCat(group, "-", input_topic, "-changelog");
+}
+
+absl::Status EnsureChangelogTopic(rd_kafka_t* client, const std::string& topic, int32_t partitions,
+                                  absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  const std::string servers = Servers(client);
+  const std::string where = absl::StrCat("kafka://", servers, ": changelog topic '", topic, "'");
+
+  const CreateResult created = CreateCompacted(client, topic, partitions, deadline);
+  if (created.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    auto count = PartitionCount(client, topic, /*wait_for_it=*/true, deadline);
+    return count.ok() ? absl::OkStatus() : count.status();
+  }
+
+  // It may exist already (TOPIC_ALREADY_EXISTS, or a principal that may not
+  // create topics but may use this one): then check that it fits.
+  auto count = PartitionCount(client, topic, /*wait_for_it=*/false, deadline);
+  if (!count.ok()) return count.status();
+  if (*count == 0) {
+    if (created.err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+      return absl::UnavailableError(absl::StrCat(where, ": the cluster did not create it within ",
+                                                 absl::FormatDuration(timeout)));
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        where, ": cannot create it (", created.text, "); create it yourself: kafka-topics --bootstrap-server ",
+        servers, " --create --topic ", topic, " --partitions ", partitions, " --config cleanup.policy=compact"));
+  }
+
+  auto policy = CleanupPolicy(client, topic, deadline);
+  if (!policy.ok()) return policy.status();
+  if (!absl::StrContains(*policy, "compact")) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        where, " has cleanup.policy=", *policy, "; tally needs compact: kafka-configs --bootstrap-server ", servers,
+        " --alter --entity-type topics --entity-name ", topic,
+        " --add-config cleanup.policy=compact, or delete the topic (tally then makes it anew and restores nothing: "
+        "the local state is the only copy)"));
+  }
+  if (*count < partitions) {
+    // Partition N holds the state of input partition N, whatever the key:
+    // partitions added later start empty and misplace nothing.
+    return absl::FailedPreconditionError(absl::StrCat(
+        where, " has ", *count, " partitions; tally needs one per input partition, ", partitions,
+        ": kafka-topics --bootstrap-server ", servers, " --alter --topic ", topic, " --partitions ", partitions));
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// A consumer that reads one partition without joining its group, closed on
+// destruction.
+class PartitionReader {
+ public:
+  ~PartitionReader() {
+    if (queue_ != nullptr) rd_kafka_queue_destroy(queue_);
+    if (consumer_) rd_kafka_consumer_close(consumer_.get());
+  }
+  absl::Status Open(const std::vector<std::pair<std::string, std::string>>& defaults,
+                    const KafkaProperties& properties, const std::string& where) {
+    auto conf = MakeKafkaConf(defaults, properties);
+    if (!conf.ok()) return conf.status();
+    char error[512];
+    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), error, sizeof error);
+    if (rk == nullptr) return absl::InvalidArgumentError(absl::StrCat(where, ": ", error));
+    conf->release();  // rd_kafka_new took it
+    consumer_.reset(rk);
+    rd_kafka_poll_set_consumer(rk);
+    queue_ = rd_kafka_queue_get_consumer(rk);
+    return absl::OkStatus();
+  }
+  rd_kafka_t* get() const { return consumer_.get(); }
+  rd_kafka_queue_t* queue() const { return queue_; }
+
+ private:
+  KafkaHandle consumer_;
+  rd_kafka_queue_t* queue_ = nullptr;  // the consumer queue; owned
+};
+
+struct MessageBatch {
+  std::vector<rd_kafka_message_t*> messages;
+  ~MessageBatch() { Release(); }
+  void Release() {
+    for (rd_kafka_message_t* m : messages) rd_kafka_message_destroy(m);
+    messages.clear();
+  }
+};
+
+}  // namespace
+
+absl::StatusOr<int64_t> ReadChangelog(const std::string& bootstrap_servers, const KafkaProperties& properties,
+                                      const std::string& topic, int32_t partition, int64_t from_offset,
+                                      const std::function<absl::Status(const ChangelogRecord&)>& f,
+                                      absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  const std::string where = absl::StrCat("kafka://", bootstrap_servers, "/", topic, " partition ", partition);
+
+  // The end: the high watermark, asked read_uncommitted. A read_committed
+  // query answers the last stable offset instead, which stops short of an
+  // open transaction (to be waited for) and, for a moment after a commit,
+  // of that commit's own records, until the broker writes its marker.
+  int64_t low = 0, high = 0;
+  {
+    PartitionReader watermarks;
+    if (auto s = watermarks.Open({{"bootstrap.servers", bootstrap_servers},
+                                  {"client.id", "tally-restore"},
+                                  {"isolation.level", "read_uncommitted"},
+                                  {"allow.auto.create.topics", "false"}},
+                                 properties, where);
+        !s.ok()) {
+      return s;
+    }
+    const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(watermarks.get(), topic.c_str(), partition, &low,
+                                                                     &high, RemainingMs(deadline));
+    switch (err) {
+      case RD_KAFKA_RESP_ERR_NO_ERROR:
+        break;
+      case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+      case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+      case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+        return absl::NotFoundError(absl::StrCat(where, ": no such topic or partition (", KafkaErrorText(err), ")"));
+      case RD_KAFKA_RESP_ERR__TIMED_OUT:
+      case RD_KAFKA_RESP_ERR__TRANSPORT:
+      case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+        return KafkaUnreachableError(bootstrap_servers, timeout, err);
+      default:
+        return absl::UnavailableError(absl::StrCat(where, ": cannot read its offsets: ", KafkaErrorText(err)));
+    }
+  }
+  if (from_offset < low || from_offset > high) {
+    return absl::OutOfRangeError(absl::StrCat(
+        where, ": offset ", from_offset, " is outside the partition, which holds offsets ", low, " to ", high,
+        ": the topic was deleted and made again, or truncated, since that offset was read; a checkpoint of it is "
+        "worthless: restore from the start"));
+  }
+  if (from_offset == high) return high;
+
+  PartitionReader reader;
+  if (auto s = reader.Open(
+          {
+              {"bootstrap.servers", bootstrap_servers},
+              {"client.id", "tally-restore"},
+              // rd_kafka_assign needs a group; nothing joins it or commits to it.
+              {"group.id", "tally-restore"},
+              {"enable.auto.commit", "false"},
+              {"enable.auto.offset.store", "false"},
+              {"auto.offset.reset", "error"},  // an offset gone since the query is an error, not a jump
+              {"isolation.level", "read_committed"},
+              {"enable.partition.eof", "true"},
+              {"allow.auto.create.topics", "false"},
+              // A restore reads a long log once, as fast as it comes: large
+              // fetches and a deep prefetch (librdkafka's default prefetch sets
+              // the pace of a catch-up; docs/operations.md).
+              {"fetch.max.bytes", "52428800"},
+              {"max.partition.fetch.bytes", "10485760"},
+              {"queued.min.messages", "500000"},
+              // The end of the partition is known only from an empty fetch
+              // (the EOF event): don't let the broker hold it long.
+              {"fetch.wait.max.ms", "100"},
+          },
+          properties, where);
+      !s.ok()) {
+    return s;
+  }
+  KafkaPartitionList assignment(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), partition)->offset = from_offset;
+  if (const rd_kafka_resp_err_t err = rd_kafka_assign(reader.get(), assignment.get());
+      err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::InternalError(absl::StrCat(where, ": cannot assign the partition: ", KafkaErrorText(err)));
+  }
+
+  // With read_committed, transaction markers occupy offsets and are never
+  // delivered, and neither are aborted records: the last record's offset + 1
+  // can stay short of the end. The EOF event carries the position past them.
+  int64_t position = from_offset;
+  bool at_stable_end = false;  // an EOF short of `high`: an open transaction lies ahead
+  constexpr size_t kBatch = 4096;
+  MessageBatch batch;
+  while (position < high) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      return absl::UnavailableError(absl::StrCat(
+          where, ": read to offset ", position, " of ", high, " within ", absl::FormatDuration(timeout),
+          at_stable_end ? ": the rest belongs to a transaction still open (another producer's; it ends when that "
+                          "producer commits or aborts, or after its transaction.timeout.ms)"
+                        : ": the cluster did not deliver the rest"));
+    }
+    batch.messages.resize(kBatch);
+    const ssize_t n = rd_kafka_consume_batch_queue(
+        reader.queue(), KafkaTimeoutMs(std::min(left, absl::Milliseconds(100))), batch.messages.data(), kBatch);
+    batch.messages.resize(n < 0 ? 0 : static_cast<size_t>(n));
+    absl::Status status;
+    for (const rd_kafka_message_t* m : batch.messages) {
+      if (!status.ok()) break;
+      switch (m->err) {
+        case RD_KAFKA_RESP_ERR_NO_ERROR: {
+          ChangelogRecord record;
+          if (m->key != nullptr) record.key = std::string_view(static_cast<const char*>(m->key), m->key_len);
+          if (m->payload != nullptr) record.value = std::string_view(static_cast<const char*>(m->payload), m->len);
+          record.offset = m->offset;
+          status = f(record);
+          position = std::max(position, m->offset + 1);
+          break;
+        }
+        case RD_KAFKA_RESP_ERR__PARTITION_EOF:
+          position = std::max(position, m->offset);
+          at_stable_end = m->offset < high;
+          break;
+        case RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET:
+        case RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE:
+          status = absl::OutOfRangeError(absl::StrCat(where, ": offset ", position,
+                                                      " is gone (the topic was deleted or truncated during the read): ",
+                                                      rd_kafka_message_errstr(m)));
+          break;
+        case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+        case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+        case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+          status = absl::NotFoundError(absl::StrCat(where, ": the topic is gone: ", rd_kafka_message_errstr(m)));
+          break;
+        case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+          status = absl::PermissionDeniedError(absl::StrCat(where, ": not authorized: ", rd_kafka_message_errstr(m)));
+          break;
+        case RD_KAFKA_RESP_ERR__FATAL: {
+          char reason[512];
+          rd_kafka_fatal_error(reader.get(), reason, sizeof reason);
+          status = absl::InternalError(absl::StrCat(where, ": fatal consumer error: ", reason));
+          break;
+        }
+        default:
+          // Transient (a broker down, a connection reset): librdkafka retries
+          // by itself, within the deadline.
+          break;
+      }
+    }
+    batch.Release();
+    if (!status.ok()) return status;
+  }
+  return position;
+}
+
+}  // namespace tally

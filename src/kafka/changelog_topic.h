@@ -1,0 +1,59 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "kafka/kafka_config.h"
+
+namespace tally {
+
+// The changelog topic of a job's task state (Kafka Streams' changelog): one
+// partition per input partition, partition N holding the state changes of the
+// task of input partition N, written only inside the job's transactions.
+// Compacted (cleanup.policy=compact), so it keeps the last value of every
+// key and drops keys whose last record is a tombstone: its size follows the
+// live state, not the stream's length.
+
+// The changelog's name for a job: "<group>-<input topic>-changelog".
+std::string ChangelogTopicName(const std::string& group, const std::string& input_topic);
+
+// Makes sure `topic` exists with at least `partitions` partitions and
+// cleanup.policy=compact, creating it if missing (replication factor: the
+// broker's default.replication.factor, i.e. -1 in CreateTopics). `client` is
+// any connected librdkafka handle. Fails, naming the topic, what is wrong and
+// what to do, if it exists with fewer partitions or another cleanup.policy,
+// or cannot be created or described within `timeout`.
+absl::Status EnsureChangelogTopic(rd_kafka_t* client, const std::string& topic, int32_t partitions,
+                                  absl::Duration timeout = absl::Seconds(30));
+
+// One record read back from a changelog partition.
+struct ChangelogRecord {
+  std::string_view key;
+  std::optional<std::string_view> value;  // nullopt: a tombstone
+  int64_t offset = 0;
+};
+
+// Reads partition `partition` of `topic` from `from_offset` to its end, the
+// committed records only (isolation.level=read_committed; aborted
+// transactions are skipped), calling `f` for each in order. The end is the
+// partition's high watermark when the call starts: a transaction still open
+// there (another process's, not yet aborted by the broker's
+// transaction.timeout.ms) is waited for. Returns the offset after the end,
+// the checkpoint to give the next call.
+//
+// OutOfRange if `from_offset` is beyond the partition's end or before its
+// start (the topic was deleted and made again: a local checkpoint of it is
+// worthless; restore from 0). Unavailable if the cluster does not answer
+// within `timeout` (overall, not per record). A callback error stops the read
+// and is returned.
+absl::StatusOr<int64_t> ReadChangelog(const std::string& bootstrap_servers, const KafkaProperties& properties,
+                                      const std::string& topic, int32_t partition, int64_t from_offset,
+                                      const std::function<absl::Status(const ChangelogRecord&)>& f,
+                                      absl::Duration timeout = absl::Minutes(5));
+
+}  // namespace tally

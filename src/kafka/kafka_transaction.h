@@ -1,0 +1,78 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "kafka/kafka_config.h"
+#include "kafka/kafka_producer.h"
+
+namespace tally {
+
+// The transactions of one transactional producer (librdkafka's transactional
+// API, Kafka's exactly-once v2 with the consumer's group metadata): the
+// records produced between Begin and Commit, and the consumer offsets sent with
+// them, become visible to read_committed readers together or not at all.
+//
+// A failed call's status says what the caller does next:
+//   - Aborted: the transaction can't commit (abortable error). Call Abort,
+//     then redo the work from the last committed transaction.
+//   - Unavailable / DeadlineExceeded: retriable (a broker down, a timeout).
+//     Call the same method again; the transaction is intact.
+//   - FailedPrecondition: fatal. The producer was fenced (another process
+//     with the same transactional.id, or a newer member of the group, owns
+//     the work now) or the cluster refuses transactions. Stop; the process
+//     must exit without committing anything more.
+// Messages name the cluster and librdkafka's reason.
+//
+// Not thread-safe.
+class KafkaTransaction {
+ public:
+  // Opens a producer with transactional.id = `transactional_id` (idempotent,
+  // acks=all) and initializes transactions, which fences any earlier producer
+  // with that id and aborts its open transaction. A cluster without
+  // transaction support (too old, or a transaction log it cannot place: e.g.
+  // transaction.state.log.replication.factor above the number of brokers)
+  // fails with FailedPrecondition naming it and the broker settings to check.
+  static absl::StatusOr<std::unique_ptr<KafkaTransaction>> Open(const std::string& bootstrap_servers,
+                                                                const std::string& transactional_id,
+                                                                const KafkaProperties& properties,
+                                                                absl::Duration timeout = absl::Seconds(30));
+  KafkaTransaction(std::unique_ptr<KafkaProducer> producer, absl::Duration timeout);
+  ~KafkaTransaction();
+  KafkaTransaction(const KafkaTransaction&) = delete;
+  KafkaTransaction& operator=(const KafkaTransaction&) = delete;
+
+  absl::Status Begin();
+
+  // The producer: produce the transaction's records through it between Begin
+  // and Commit (KafkaProducer::Produce / ProduceTo).
+  KafkaProducer& producer() { return *producer_; }
+
+  // Adds `offsets` (the next offset to read, per input partition) of the
+  // consumer `consumer` to the transaction, with the consumer's group
+  // metadata, so a zombie from an older generation of the group is fenced.
+  absl::Status SendOffsets(rd_kafka_t* consumer, const rd_kafka_topic_partition_list_t* offsets);
+
+  // Commits: flushes every record, then commits. On success every record
+  // produced since Begin is acknowledged and
+  // producer().LastOffset(topic, partition) tells where they went.
+  absl::Status Commit();
+
+  // Aborts the open transaction, if any; ok if none is open.
+  absl::Status Abort();
+
+  bool in_transaction() const { return in_transaction_; }
+
+ private:
+  // Turns a librdkafka transactional error into the statuses above.
+  absl::Status Classify(const char* what, rd_kafka_error_t* error);
+
+  std::unique_ptr<KafkaProducer> producer_;
+  absl::Duration timeout_;
+  bool in_transaction_ = false;
+};
+
+}  // namespace tally

@@ -1,0 +1,92 @@
+#include "kafka/transactional_committer.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace tally {
+namespace {
+
+bool IsRetriable(const absl::Status& s) { return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s); }
+
+}  // namespace
+
+absl::Status TransactionalCommitter::Commit(TaskSet& tasks) {
+  bool any = false;
+  tasks.ForEach([&](Task& task) { any |= task.staged; });
+  if (!any) return absl::OkStatus();
+
+  absl::Status s = TryCommit(tasks);
+  if (!s.ok()) {
+    // Fatal (fenced, or the producer is dead): nothing more may be committed.
+    if (absl::IsFailedPrecondition(s) || absl::IsInternal(s)) return s;
+    // Abortable, or the cluster stayed away longer than retry_for: abort,
+    // and the loop redoes the work from the last commit.
+    if (absl::Status aborted = transaction_.Abort(); absl::IsFailedPrecondition(aborted)) return aborted;
+    return absl::AbortedError(absl::StrCat("the transaction did not commit: ", s.message()));
+  }
+
+  // Committed. The local stores take the same changes; a crash before they
+  // do leaves them a checkpoint behind, and the restart reads the rest from
+  // the changelog.
+  absl::Status status;
+  tasks.ForEach([&](Task& task) {
+    if (!task.staged) return;
+    DurableTaskState* durable = task.durable();
+    if (durable != nullptr && !durable->staged().empty() && status.ok()) {
+      const int64_t last = transaction_.producer().LastOffset(changelog_topic_, task.partition());
+      if (last < 0) {
+        status = absl::InternalError(absl::StrCat("the transaction committed, but no changelog offset of partition ",
+                                                  task.partition(), " was acknowledged"));
+        return;
+      }
+      status = durable->Checkpoint(last + 1);
+    }
+    task.staged_letters.clear();
+    task.staged = false;
+  });
+  return status;
+}
+
+absl::Status TransactionalCommitter::TryCommit(TaskSet& tasks) {
+  const absl::Time give_up = absl::Now() + retry_for_;
+  auto retried = [&](auto&& call) {
+    for (;;) {
+      absl::Status s = call();
+      if (!IsRetriable(s) || absl::Now() >= give_up) return s;
+      absl::SleepFor(absl::Milliseconds(500));
+    }
+  };
+  if (auto s = retried([&] { return transaction_.Begin(); }); !s.ok()) return s;
+
+  KafkaProducer& producer = transaction_.producer();
+  KafkaPartitionList offsets(rd_kafka_topic_partition_list_new(4));
+  absl::Status status;
+  tasks.ForEach([&](Task& task) {
+    if (!task.staged || !status.ok()) return;
+    status = dead_letters_.Write(task.staged_letters);
+    if (!status.ok()) return;
+    if (DurableTaskState* durable = task.durable()) {
+      for (const StateRecord& r : durable->staged()) {
+        status = producer.ProduceTo(changelog_topic_, task.partition(), r.key,
+                                    r.tombstone ? std::nullopt : std::optional<std::string_view>(r.value));
+        if (!status.ok()) return;
+      }
+    }
+    if (task.staged_position >= 0) {
+      rd_kafka_topic_partition_list_add(offsets.get(), source_.topic().c_str(), task.partition())->offset =
+          task.staged_position;
+    }
+  });
+  if (!status.ok()) {
+    const bool fatal = absl::IsInternal(status) || absl::IsFailedPrecondition(status);
+    return fatal ? status : absl::AbortedError(status.message());
+  }
+  if (offsets->cnt > 0) {
+    if (auto s = retried([&] { return transaction_.SendOffsets(source_.consumer(), offsets.get()); }); !s.ok()) {
+      return s;
+    }
+  }
+  return retried([&] { return transaction_.Commit(); });
+}
+
+}  // namespace tally

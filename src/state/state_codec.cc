@@ -1,0 +1,123 @@
+#include "state/state_codec.h"
+
+#include <cstring>
+
+namespace tally::state_codec {
+namespace {
+
+void PutBig64(uint64_t v, std::string* out) {
+  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>((v >> shift) & 0xff));
+}
+void PutBig32(uint32_t v, std::string* out) {
+  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>((v >> shift) & 0xff));
+}
+uint64_t GetBig64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+uint32_t GetBig32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+void PutLittle64(uint64_t v, std::string* out) {
+  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+// Signed integers in keys sort by value with the sign bit flipped.
+constexpr uint64_t kSignFlip = uint64_t{1} << 63;
+
+}  // namespace
+
+uint64_t LoadLittle64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+// Meta value: a version byte, then little-endian words: flags, max_seen,
+// next_chunk_seq, the five counts, the invalid counts by reason.
+constexpr char kMetaVersion = 1;
+constexpr size_t kMetaWords = 8 + kDeadLetterReasonCount;
+
+std::string EncodeMeta(const Meta& m) {
+  std::string out;
+  out.reserve(1 + 8 * kMetaWords);
+  out.push_back(kMetaVersion);
+  PutLittle64(m.has_watermark ? 1 : 0, &out);
+  PutLittle64(static_cast<uint64_t>(m.max_seen), &out);
+  PutLittle64(static_cast<uint64_t>(m.next_chunk_seq), &out);
+  const RecordCounts& c = m.counts;
+  for (int64_t v : {c.records, c.invalid, c.late, c.duplicates, c.counted}) PutLittle64(static_cast<uint64_t>(v), &out);
+  for (int64_t v : c.invalid_by_reason) PutLittle64(static_cast<uint64_t>(v), &out);
+  return out;
+}
+
+std::optional<Meta> DecodeMeta(std::string_view value) {
+  if (value.size() != 1 + 8 * kMetaWords || value[0] != kMetaVersion) return std::nullopt;
+  const char* p = value.data() + 1;
+  auto next = [&p] {
+    const int64_t v = static_cast<int64_t>(LoadLittle64(p));
+    p += 8;
+    return v;
+  };
+  Meta m;
+  m.has_watermark = next() != 0;
+  m.max_seen = next();
+  m.next_chunk_seq = next();
+  RecordCounts& c = m.counts;
+  for (int64_t* v : {&c.records, &c.invalid, &c.late, &c.duplicates, &c.counted}) *v = next();
+  for (int64_t& v : c.invalid_by_reason) v = next();
+  return m;
+}
+
+std::string WindowKey(const Uuid& user, Day day) {
+  std::string key;
+  key.reserve(21);
+  key.push_back(kWindowPrefix);
+  PutBig64(user.hi, &key);
+  PutBig64(user.lo, &key);
+  PutBig32(static_cast<uint32_t>(day) ^ (uint32_t{1} << 31), &key);
+  return key;
+}
+
+std::string EncodeCount(int64_t count) {
+  std::string out;
+  PutLittle64(static_cast<uint64_t>(count), &out);
+  return out;
+}
+
+bool DecodeWindow(std::string_view key, std::string_view value, DailyCount* row) {
+  if (key.size() != 21 || key[0] != kWindowPrefix || value.size() != 8) return false;
+  row->user = Uuid{GetBig64(key.data() + 1), GetBig64(key.data() + 9)};
+  row->day = static_cast<Day>(GetBig32(key.data() + 17) ^ (uint32_t{1} << 31));
+  row->count = static_cast<int64_t>(LoadLittle64(value.data()));
+  return row->count > 0;
+}
+
+std::string EncodeDedupChunkKey(const DedupChunkKey& k) {
+  std::string key;
+  key.reserve(21);
+  key.push_back(kDedupPrefix);
+  PutBig64(static_cast<uint64_t>(k.bucket) ^ kSignFlip, &key);
+  PutBig64(static_cast<uint64_t>(k.seq) ^ kSignFlip, &key);
+  PutBig32(k.chunk, &key);
+  return key;
+}
+
+std::optional<DedupChunkKey> DecodeDedupChunkKey(std::string_view key) {
+  if (key.size() != 21 || key[0] != kDedupPrefix) return std::nullopt;
+  DedupChunkKey k;
+  k.bucket = static_cast<int64_t>(GetBig64(key.data() + 1) ^ kSignFlip);
+  k.seq = static_cast<int64_t>(GetBig64(key.data() + 9) ^ kSignFlip);
+  k.chunk = GetBig32(key.data() + 17);
+  return k;
+}
+
+void AppendDedupEntry(const DedupEntry& e, std::string* value) {
+  PutLittle64(e.id.hi, value);
+  PutLittle64(e.id.lo, value);
+  PutLittle64(static_cast<uint64_t>(e.time), value);
+}
+
+}  // namespace tally::state_codec

@@ -1,0 +1,64 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace tally {
+
+// What a state dir belongs to. A dir made for one job is refused to another:
+// its state would be wrong for it.
+struct StateDirIdentity {
+  std::string topic;  // the input topic
+  std::string group;  // the consumer group
+};
+
+// The directory under --state-dir that holds one process's task state:
+//
+//   DIR/tally-state.json   {"format": 1, "topic": "...", "group": "...", "instance": "..."}
+//   DIR/LOCK               flock()ed while a process uses the dir
+//   DIR/partition-N/       the local store of the task of input partition N
+//
+// The identity file is written when the dir is first used and checked on
+// every later open. `instance` is a random id made then (32 hex digits): it
+// names this dir's process to Kafka (its transactional.id), so a restart on
+// the same dir fences its own previous incarnation at once.
+//
+// Thread-compatible. The lock is released when the object is destroyed.
+class StateDir {
+ public:
+  // The version of the on-disk layout and encodings; a dir of another
+  // version is refused.
+  static constexpr int kFormatVersion = 1;
+
+  // Opens `path`, creating it (and parents) if missing. Fails, before
+  // anything is written to a dir it refuses, with a message naming the path,
+  // what is wrong and what to do:
+  //   - FailedPrecondition: the dir belongs to another topic or group, or to
+  //     another format version ("... delete it to rebuild the state from the
+  //     changelog, or give this job its own --state-dir"); or another process
+  //     holds its lock; or its identity file is unreadable.
+  //   - PermissionDenied: the dir cannot be created or written.
+  static absl::StatusOr<std::unique_ptr<StateDir>> Open(const std::string& path, const StateDirIdentity& identity);
+
+  ~StateDir();
+  StateDir(const StateDir&) = delete;
+  StateDir& operator=(const StateDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  const std::string& instance_id() const { return instance_id_; }
+  // DIR/partition-N; not created here (the local store creates it).
+  std::string TaskPath(int32_t partition) const;
+
+ private:
+  StateDir(std::string path, std::string instance_id, int lock_fd)
+      : path_(std::move(path)), instance_id_(std::move(instance_id)), lock_fd_(lock_fd) {}
+
+  std::string path_;
+  std::string instance_id_;
+  int lock_fd_ = -1;
+};
+
+}  // namespace tally

@@ -1,0 +1,124 @@
+// KafkaTransaction's reading of librdkafka's transactional errors, against
+// librdkafka's mock cluster (rdkafka_mock.h: brokers inside the process whose
+// requests can be made to fail). What a real broker does is in
+// test/integration/kafka_transaction_test.cc.
+#include "kafka/kafka_transaction.h"
+
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+
+namespace tally {
+namespace {
+
+// Kafka protocol API keys, as the mock's error injection takes them.
+constexpr int16_t kProduce = 0;
+constexpr int16_t kFindCoordinator = 10;
+constexpr int16_t kInitProducerId = 22;
+constexpr int16_t kEndTxn = 26;
+
+class MockCluster {
+ public:
+  MockCluster() {
+    auto conf = MakeKafkaConf({}, {});
+    char error[512];
+    handle_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf->release(), error, sizeof error));
+    cluster_ = rd_kafka_mock_cluster_new(handle_.get(), 1);
+    rd_kafka_mock_topic_create(cluster_, "t", 1, 1);
+  }
+  ~MockCluster() { rd_kafka_mock_cluster_destroy(cluster_); }
+
+  std::string bootstrap_servers() const { return rd_kafka_mock_cluster_bootstraps(cluster_); }
+  // The next `n` requests of `api` fail with `err`.
+  void Fail(int16_t api, size_t n, rd_kafka_resp_err_t err) {
+    std::vector<rd_kafka_resp_err_t> errors(n, err);
+    rd_kafka_mock_push_request_errors_array(cluster_, api, n, errors.data());
+  }
+  void Heal(int16_t api) { rd_kafka_mock_clear_request_errors(cluster_, api); }
+
+ private:
+  KafkaHandle handle_;
+  rd_kafka_mock_cluster_t* cluster_ = nullptr;
+};
+
+TEST(KafkaTransactionMockTest, NoCoordinatorMeansTheClusterCannotRunTransactions) {
+  MockCluster cluster;
+  // What a transaction log that cannot be placed looks like to a client.
+  cluster.Fail(kFindCoordinator, 10000, RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE);
+  auto txn = KafkaTransaction::Open(cluster.bootstrap_servers(), "tally-7", {}, absl::Seconds(1));
+  ASSERT_FALSE(txn.ok());
+  const absl::Status& s = txn.status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), cluster.bootstrap_servers())) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "'tally-7'")) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "transaction.state.log.replication.factor")) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "Kafka >= 2.5")) << s;
+}
+
+TEST(KafkaTransactionMockTest, AnUnauthorizedIdIsNamedWithTheAclToGrant) {
+  MockCluster cluster;
+  cluster.Fail(kInitProducerId, 1, RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+  auto txn = KafkaTransaction::Open(cluster.bootstrap_servers(), "tally-7", {}, absl::Seconds(5));
+  ASSERT_FALSE(txn.ok());
+  EXPECT_EQ(txn.status().code(), absl::StatusCode::kFailedPrecondition) << txn.status();
+  EXPECT_TRUE(absl::StrContains(txn.status().message(), "WRITE and DESCRIBE on TransactionalId 'tally-7'"))
+      << txn.status();
+}
+
+TEST(KafkaTransactionMockTest, AFailedRecordMakesTheTransactionAbortable) {
+  MockCluster cluster;
+  auto txn = KafkaTransaction::Open(cluster.bootstrap_servers(), "tally-7", {}, absl::Seconds(5));
+  ASSERT_TRUE(txn.ok()) << txn.status();
+  ASSERT_TRUE((*txn)->Begin().ok());
+  cluster.Fail(kProduce, 1, RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);  // not retried: the record fails
+  ASSERT_TRUE((*txn)->producer().ProduceTo("t", 0, "k", "v").ok());
+  absl::Status s = (*txn)->Commit();
+  EXPECT_EQ(s.code(), absl::StatusCode::kAborted) << s;
+  EXPECT_TRUE((*txn)->in_transaction());
+  // Until aborted, the transaction takes no more records.
+  s = (*txn)->producer().ProduceTo("t", 0, "k", "v");
+  EXPECT_EQ(s.code(), absl::StatusCode::kAborted) << s;
+
+  s = (*txn)->Abort();
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_FALSE((*txn)->in_transaction());
+  // (That the next transaction then commits is shown against a real broker:
+  // the mock of librdkafka 2.0.2 does not reset the sequence numbers on the
+  // abort's epoch bump.)
+}
+
+TEST(KafkaTransactionMockTest, ACommitTimingOutIsRetriableAndResumes) {
+  MockCluster cluster;
+  auto txn = KafkaTransaction::Open(cluster.bootstrap_servers(), "tally-7", {}, absl::Seconds(1));
+  ASSERT_TRUE(txn.ok()) << txn.status();
+  ASSERT_TRUE((*txn)->Begin().ok());
+  ASSERT_TRUE((*txn)->producer().ProduceTo("t", 0, "k", "v").ok());
+  cluster.Fail(kEndTxn, 10000, RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE);
+  absl::Status s = (*txn)->Commit();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_TRUE((*txn)->in_transaction());
+
+  cluster.Heal(kEndTxn);
+  s = (*txn)->Commit();
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_FALSE((*txn)->in_transaction());
+  EXPECT_EQ((*txn)->producer().LastOffset("t", 0), 0);
+}
+
+TEST(KafkaTransactionMockTest, AbortWithNothingOpenIsFine) {
+  MockCluster cluster;
+  auto txn = KafkaTransaction::Open(cluster.bootstrap_servers(), "tally-7", {}, absl::Seconds(5));
+  ASSERT_TRUE(txn.ok()) << txn.status();
+  EXPECT_TRUE((*txn)->Abort().ok());
+  ASSERT_TRUE((*txn)->Begin().ok());
+  EXPECT_TRUE((*txn)->Abort().ok());
+  EXPECT_FALSE((*txn)->in_transaction());
+  EXPECT_TRUE((*txn)->Abort().ok());
+}
+
+}  // namespace
+}  // namespace tally
