@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <cstdio>
@@ -280,32 +281,27 @@ int Fail(const absl::Status& status) {
   return kExitFailure;
 }
 
-int Run(const RunFlags& flags) {
-  PipelineOptions options;
-  options.processor.field_names = {flags.event_id_field, flags.user_id_field, flags.event_name_field,
-                                   flags.created_at_field};
-  options.processor.lateness = absl::ToInt64Microseconds(DurationFlag("--lateness", flags.lateness));
-  options.trigger_interval = DurationFlag("--trigger", flags.trigger);
-  if (!absl::LoadTimeZone(flags.input_timezone, &options.processor.input_zone)) {
-    throw UsageError{absl::StrCat("--input-timezone '", flags.input_timezone,
-                                  "': not a known IANA time zone name (e.g. UTC, Asia/Calcutta, Europe/Berlin)")};
-  }
-  options.processor.max_record_bytes = flags.max_record_bytes;
-  options.stop = &stop_requested;
-  ProgressLine progress;
-  options.on_progress = [&progress](const PipelineProgress& p) { progress.Print(p); };
-
-  // Open everything before reading a record: a bad path or an unreachable
-  // server fails the run before any work, and nothing half-written is left
-  // (see AtomicOutputFile).
-  const KafkaFlags kafka = ParseKafkaFlags(flags);
-  // A Kafka source runs exactly once: task state under the state dir and in
-  // its changelog topic, and one transaction per trigger. All of it is
-  // checked before anything is written (the Cassandra table included). The
-  // state dir comes first: its instance id names this process to the group
-  // (static membership, so a restart takes its partitions back at once) and
-  // to the transaction coordinator (so a restart fences its predecessor).
+// Everything a run opens before it reads a record.
+struct Job {
   std::unique_ptr<StateDir> state_dir;
+  std::unique_ptr<Source> source;
+  KafkaSource* kafka_source = nullptr;  // source, if it is a Kafka topic
+  std::unique_ptr<KafkaTransaction> transaction;
+  std::string changelog_topic;
+  std::unique_ptr<Sink> sink;
+  std::unique_ptr<DeadLetterSink> dead_letters;
+  std::unique_ptr<AtomicOutputFile> summary;
+};
+
+// Opens a run's source, state, sinks and outputs, in an order that writes
+// nothing (no table, no topic, no file) before every check has passed that
+// can fail for a reason a person must fix. A Kafka source runs exactly once:
+// task state under the state dir and in its changelog topic, and one
+// transaction per trigger. The state dir comes first: its instance id names
+// this process to the group (static membership, so a restart takes its
+// partitions back at once) and to the transaction coordinator (so a restart
+// fences its predecessor).
+absl::Status OpenJob(const RunFlags& flags, const KafkaFlags& kafka, Job* job) {
   std::string instance;
   bool state_dir_existed = true;
   if (kafka.input) {
@@ -313,9 +309,9 @@ int Run(const RunFlags& flags) {
     std::error_code ec;
     state_dir_existed = std::filesystem::exists(flags.state_dir, ec);
     auto dir = StateDir::Open(flags.state_dir, {kafka.input->topic, flags.group});
-    if (!dir.ok()) return Fail(dir.status());
-    state_dir = std::move(*dir);
-    instance = absl::StrCat("tally-", flags.group, "-", state_dir->instance_id());
+    if (!dir.ok()) return dir.status();
+    job->state_dir = std::move(*dir);
+    instance = absl::StrCat("tally-", flags.group, "-", job->state_dir->instance_id());
   } else if (flags.state_dir != RunFlags{}.state_dir) {
     throw UsageError{"--state-dir applies to a Kafka source; a file source is read whole by every run"};
   }
@@ -324,71 +320,111 @@ int Run(const RunFlags& flags) {
     // A state dir made just now for a topic that turned out not to exist
     // (a typo) would refuse the corrected run: take it back.
     if (!state_dir_existed) {
-      state_dir.reset();
+      job->state_dir.reset();
       std::error_code ec;
       std::filesystem::remove_all(flags.state_dir, ec);
     }
-    return Fail(source.status());
+    return source.status();
   }
-  auto* kafka_source = dynamic_cast<KafkaSource*>(source->get());
-  std::unique_ptr<KafkaTransaction> transaction;
-  std::string changelog_topic;
-  if (kafka_source != nullptr) {
-    auto opened = KafkaTransaction::Open(kafka.input->bootstrap_servers,
-                                         instance, kafka.properties);
-    if (!opened.ok()) return Fail(opened.status());
-    transaction = std::move(*opened);
-    changelog_topic = ChangelogTopicName(flags.group, kafka_source->topic());
-    if (auto s = EnsureChangelogTopic(transaction->producer().handle(), changelog_topic,
-                                      kafka_source->partition_count());
+  job->source = std::move(*source);
+  job->kafka_source = dynamic_cast<KafkaSource*>(job->source.get());
+  if (job->kafka_source != nullptr) {
+    auto transaction = KafkaTransaction::Open(kafka.input->bootstrap_servers, instance, kafka.properties);
+    if (!transaction.ok()) return transaction.status();
+    job->transaction = std::move(*transaction);
+    job->changelog_topic = ChangelogTopicName(flags.group, job->kafka_source->topic());
+    if (auto s = EnsureChangelogTopic(job->transaction->producer().handle(), job->changelog_topic,
+                                      job->kafka_source->partition_count());
         !s.ok()) {
-      return Fail(s);
+      return s;
     }
   }
   auto sink = OpenSink(flags);
-  if (!sink.ok()) return Fail(sink.status());
-  auto dead_letters = OpenDeadLetterSink(flags, kafka, **source, transaction.get());
-  if (!dead_letters.ok()) return Fail(dead_letters.status());
-  std::unique_ptr<AtomicOutputFile> summary;
+  if (!sink.ok()) return sink.status();
+  job->sink = std::move(*sink);
+  auto dead_letters = OpenDeadLetterSink(flags, kafka, *job->source, job->transaction.get());
+  if (!dead_letters.ok()) return dead_letters.status();
+  job->dead_letters = std::move(*dead_letters);
   if (!flags.summary.empty()) {
     auto file = AtomicOutputFile::Create(flags.summary);
-    if (!file.ok()) return Fail(file.status());
-    summary = std::move(*file);
+    if (!file.ok()) return file.status();
+    job->summary = std::move(*file);
+  }
+  return absl::OkStatus();
+}
+
+// A failure to open that time may cure: a server not (yet) reachable, as
+// while Cassandra or a broker restarts.
+bool IsTransient(const absl::Status& s) { return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s); }
+
+int Run(const RunFlags& flags) {
+  PipelineOptions options;
+  options.processor.field_names = {flags.event_id_field, flags.user_id_field, flags.event_name_field,
+                                   flags.created_at_field};
+  options.processor.lateness = absl::ToInt64Microseconds(DurationFlag("--lateness", flags.lateness));
+  options.trigger_interval = DurationFlag("--trigger", flags.trigger);
+  const absl::Duration startup_wait = DurationFlag("--startup-wait", flags.startup_wait);
+  if (!absl::LoadTimeZone(flags.input_timezone, &options.processor.input_zone)) {
+    throw UsageError{absl::StrCat("--input-timezone '", flags.input_timezone,
+                                  "': not a known IANA time zone name (e.g. UTC, Asia/Calcutta, Europe/Berlin)")};
+  }
+  options.processor.max_record_bytes = flags.max_record_bytes;
+  options.stop = &stop_requested;
+  ProgressLine progress;
+  options.on_progress = [&progress](const PipelineProgress& p) { progress.Print(p); };
+  InstallStopHandlers();
+
+  // Open everything before reading a record: a bad path or an unreachable
+  // server fails the run before any work, and nothing half-written is left
+  // (see AtomicOutputFile). A server that is away is waited for, up to
+  // --startup-wait: a job restarted while Cassandra or a broker restarts
+  // starts once they are back.
+  const KafkaFlags kafka = ParseKafkaFlags(flags);
+  Job job;
+  const absl::Time give_up = absl::Now() + startup_wait;
+  for (absl::Duration backoff = absl::Seconds(1);; backoff = std::min(backoff * 2, absl::Seconds(10))) {
+    absl::Status opened = OpenJob(flags, kafka, &job);
+    if (opened.ok()) break;
+    job = Job{};
+    if (!IsTransient(opened) || absl::Now() + backoff > give_up || stop_requested.load()) return Fail(opened);
+    std::fprintf(stderr, "tally: waiting for a server (retrying in %s, for up to %s in all): %s\n",
+                 absl::FormatDuration(backoff).c_str(), absl::FormatDuration(startup_wait).c_str(),
+                 std::string(opened.message()).c_str());
+    absl::SleepFor(backoff);
   }
 
   MemoryStoreProvider memory_stores;
   std::unique_ptr<ChangelogStoreProvider> changelog_stores;
   std::unique_ptr<TransactionalCommitter> committer;
   StoreProvider* stores = &memory_stores;
-  if (transaction) {
+  if (job.transaction) {
     ChangelogStoreOptions store_options;
     store_options.bootstrap_servers = kafka.input->bootstrap_servers;
     store_options.properties = kafka.properties;
-    store_options.changelog_topic = changelog_topic;
+    store_options.changelog_topic = job.changelog_topic;
     store_options.lateness = options.processor.lateness;
     store_options.log = [](const std::string& message) { std::fprintf(stderr, "tally: %s\n", message.c_str()); };
-    changelog_stores = std::make_unique<ChangelogStoreProvider>(*state_dir, std::move(store_options));
+    changelog_stores = std::make_unique<ChangelogStoreProvider>(*job.state_dir, std::move(store_options));
     stores = changelog_stores.get();
-    committer = std::make_unique<TransactionalCommitter>(*transaction, *kafka_source,
-                                                         static_cast<KafkaDeadLetterSink&>(**dead_letters),
-                                                         changelog_topic);
+    committer = std::make_unique<TransactionalCommitter>(*job.transaction, *job.kafka_source,
+                                                         static_cast<KafkaDeadLetterSink&>(*job.dead_letters),
+                                                         job.changelog_topic);
     options.committer = committer.get();
   }
   SystemClock clock;
-  InstallStopHandlers();
   const absl::Time start = absl::Now();
   const double cpu_start = CpuSeconds();
-  auto result = RunPipeline(**source, **sink, **dead_letters, *stores, options, clock);
+  auto result = RunPipeline(*job.source, *job.sink, *job.dead_letters, *stores, options, clock);
   if (!result.ok()) return Fail(result.status());
-  if (auto s = (*sink)->Commit(); !s.ok()) return Fail(s);
-  if (auto s = (*dead_letters)->Commit(); !s.ok()) return Fail(s);
-  if (summary) {
-    if (auto s = summary->Append(SummaryJson(result->counts)); !s.ok()) return Fail(s);
-    if (auto s = summary->Commit(); !s.ok()) return Fail(s);
+  if (auto s = job.sink->Commit(); !s.ok()) return Fail(s);
+  if (auto s = job.dead_letters->Commit(); !s.ok()) return Fail(s);
+  if (job.summary) {
+    if (auto s = job.summary->Append(SummaryJson(result->counts)); !s.ok()) return Fail(s);
+    if (auto s = job.summary->Commit(); !s.ok()) return Fail(s);
   }
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  const std::string report = Report((*source)->Describe(), **sink, **dead_letters, flags.summary, *result,
-                                    transaction != nullptr, seconds, CpuSeconds() - cpu_start);
+  const std::string report = Report(job.source->Describe(), *job.sink, *job.dead_letters, flags.summary, *result,
+                                    job.transaction != nullptr, seconds, CpuSeconds() - cpu_start);
   std::fputs(report.c_str(), stderr);
   return kExitOk;
 }
@@ -423,6 +459,8 @@ CLI::App* AddRunCommand(CLI::App& app, RunFlags* f) {
           "Where a partition without a committed offset starts: earliest or latest");
   AddFlag(run, "--kafka", &f->kafka_properties,
           "A librdkafka property KEY=VALUE for every Kafka client (repeatable), e.g. security.protocol=SASL_SSL");
+  AddFlag(run, "--startup-wait", &f->startup_wait,
+          "How long a start waits for Kafka or Cassandra to become reachable (they may be restarting)");
   AddFlag(run, "--state-dir", &f->state_dir,
           "Kafka source: directory of the task state (RocksDB), restored from the changelog topic when missing");
   AddSwitch(run, "--available-now", &f->available_now,

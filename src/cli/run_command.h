@@ -29,6 +29,7 @@ struct RunFlags {
   bool available_now = false;
   // Where a Kafka source's task state lives (durable, exactly once).
   std::string state_dir = "tally-state";
+  std::string startup_wait = "2m";
   // Cassandra / Keyspaces sink.
   std::string cassandra_replication = "{'class': 'SimpleStrategy', 'replication_factor': 1}";
   std::string cassandra_username;

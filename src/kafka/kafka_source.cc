@@ -18,9 +18,14 @@ KafkaSource::KafkaSource(const KafkaSourceOptions& options) : options_(options) 
 KafkaSource::~KafkaSource() {
   ReleaseMessages();
   DropHeld(-1);
-  listener_ = nullptr;  // revocations during close need no runtime
+  listener_ = nullptr;
   if (queue_ != nullptr) rd_kafka_queue_destroy(queue_);
-  if (consumer_) rd_kafka_consumer_close(consumer_.get());
+  // Not rd_kafka_consumer_close: it serves the rebalance events still queued
+  // (an assignment that arrived after the last Poll), and assigning from
+  // inside close deadlocks librdkafka 2.0.2. Close would commit nothing
+  // (offsets go only through Commit or a transaction) and, with static
+  // membership, not leave the group either.
+  if (consumer_) rd_kafka_destroy_flags(consumer_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
 }
 
 absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Open(const KafkaSourceOptions& options) {

@@ -100,11 +100,15 @@ expect_eq $? 0 "exit status after SIGTERM"
 expect_contains live.err "read 5,000 records from $kafka/${topic}_live"
 
 # ---- bad endpoints: one clear line, non-zero exit -------------------------------
-expect_exit 1 "$TALLY" run --source "kafka://127.0.0.1:1/$topic" --sink console
+expect_exit 1 "$TALLY" run --source "kafka://127.0.0.1:1/$topic" --sink console --startup-wait 0s
 expect_contains "$err" "cannot reach Kafka at 127.0.0.1:1"
 expect_exit 1 "$TALLY" run --source "$kafka/no_such_topic_$id" --sink console
 expect_contains "$err" "topic 'no_such_topic_$id' does not exist on 127.0.0.1:9092"
-expect_exit 1 "$TALLY" run --source "$kafka/$topic" --available-now --sink "cassandra://127.0.0.1:1/$keyspace.t"
+# A start waits --startup-wait for a server that may be restarting: with 3 s,
+# it says so, retries, and then gives up.
+expect_exit 1 "$TALLY" run --source "$kafka/$topic" --available-now --sink "cassandra://127.0.0.1:1/$keyspace.t" \
+  --startup-wait 3s
+expect_contains "$err" "waiting for a server (retrying in 1s, for up to 3s in all)"
 expect_contains "$err" "127.0.0.1:1"
 "$stack" cqlsh -e "CREATE TABLE $keyspace.wrong_shape (user_uuid uuid PRIMARY KEY, n int)" >/dev/null
 expect_exit 1 "$TALLY" run --source "$kafka/$topic" --available-now --sink "$cassandra/$keyspace.wrong_shape"
