@@ -99,14 +99,12 @@ KafkaFlags ParseKafkaFlags(const RunFlags& flags) {
   return kafka;
 }
 
-absl::StatusOr<std::unique_ptr<Source>> OpenSource(const RunFlags& flags, const KafkaFlags& kafka,
-                                                   const std::string& group_instance_id) {
+absl::StatusOr<std::unique_ptr<Source>> OpenSource(const RunFlags& flags, const KafkaFlags& kafka) {
   const std::string& spec = flags.source;
   if (kafka.input) {
     KafkaSourceOptions options;
     options.endpoint = *kafka.input;
     options.group = flags.group;
-    options.group_instance_id = group_instance_id;
     if (flags.starting_offsets == "earliest") {
       options.starting_offsets = StartingOffsets::kEarliest;
     } else if (flags.starting_offsets == "latest") {
@@ -257,8 +255,8 @@ class ProgressLine {
     }
     const absl::Time now = absl::Now();
     const double seconds = absl::ToDoubleSeconds(now - last_time_);
-    const double rate = seconds > 0 ? static_cast<double>(p.counts.records - last_records_) / seconds : 0.0;
-    last_records_ = p.counts.records;
+    const double rate = seconds > 0 ? static_cast<double>(p.records_read - last_records_) / seconds : 0.0;
+    last_records_ = p.records_read;
     last_time_ = now;
     std::string watermark = "none yet";
     if (p.watermark != Watermark::kNone) {
@@ -298,9 +296,9 @@ struct Job {
 // can fail for a reason a person must fix. A Kafka source runs exactly once:
 // task state under the state dir and in its changelog topic, and one
 // transaction per trigger. The state dir comes first: its instance id names
-// this process to the group (static membership, so a restart takes its
-// partitions back at once) and to the transaction coordinator (so a restart
-// fences its predecessor).
+// this process to the transaction coordinator, so a restart on the same dir
+// fences its predecessor at once. (Not to the group as a static member:
+// librdkafka 2.0.2 then fences itself when the broker restarts.)
 absl::Status OpenJob(const RunFlags& flags, const KafkaFlags& kafka, Job* job) {
   std::string instance;
   bool state_dir_existed = true;
@@ -315,7 +313,7 @@ absl::Status OpenJob(const RunFlags& flags, const KafkaFlags& kafka, Job* job) {
   } else if (flags.state_dir != RunFlags{}.state_dir) {
     throw UsageError{"--state-dir applies to a Kafka source; a file source is read whole by every run"};
   }
-  auto source = OpenSource(flags, kafka, instance);
+  auto source = OpenSource(flags, kafka);
   if (!source.ok()) {
     // A state dir made just now for a topic that turned out not to exist
     // (a typo) would refuse the corrected run: take it back.

@@ -19,13 +19,10 @@ KafkaSource::~KafkaSource() {
   ReleaseMessages();
   DropHeld(-1);
   listener_ = nullptr;
+  closing_ = true;  // see OnRebalance
   if (queue_ != nullptr) rd_kafka_queue_destroy(queue_);
-  // Not rd_kafka_consumer_close: it serves the rebalance events still queued
-  // (an assignment that arrived after the last Poll), and assigning from
-  // inside close deadlocks librdkafka 2.0.2. Close would commit nothing
-  // (offsets go only through Commit or a transaction) and, with static
-  // membership, not leave the group either.
-  if (consumer_) rd_kafka_destroy_flags(consumer_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  // Leaves the group, so that another member takes the partitions at once.
+  if (consumer_) rd_kafka_consumer_close(consumer_.get());
 }
 
 absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Open(const KafkaSourceOptions& options) {
@@ -47,12 +44,12 @@ absl::Status KafkaSource::Connect() {
           {"enable.partition.eof", "true"},
           {"isolation.level", "read_committed"},
           {"allow.auto.create.topics", "false"},
+          // 10 s rather than librdkafka's 45: a member that died (SIGKILL)
+          // keeps its partitions this long, and a restart waits for them.
+          {"session.timeout.ms", "10000"},
       },
       options_.properties);
   if (!conf.ok()) return conf.status();
-  if (!options_.group_instance_id.empty()) {
-    if (auto s = SetKafkaProperty(conf->get(), "group.instance.id", options_.group_instance_id); !s.ok()) return s;
-  }
   rd_kafka_conf_set_opaque(conf->get(), this);
   rd_kafka_conf_set_rebalance_cb(conf->get(), &KafkaSource::RebalanceCallback);
 
@@ -124,6 +121,18 @@ void KafkaSource::RebalanceCallback(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kaf
 void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* list) {
   rd_kafka_t* rk = consumer_.get();
   const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+  if (closing_) {
+    // Close serves the rebalance events still queued, such as an assignment
+    // that arrived after the last Poll: take nothing. (Assigning from inside
+    // close deadlocks librdkafka 2.0.2.)
+    if (cooperative) {
+      rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, list);
+      if (e != nullptr) rd_kafka_error_destroy(e);
+    } else {
+      rd_kafka_assign(rk, nullptr);
+    }
+    return;
+  }
   std::vector<int32_t> partitions;
   for (int i = 0; i < list->cnt; ++i) partitions.push_back(list->elems[i].partition);
 

@@ -17,10 +17,6 @@ enum class StartingOffsets { kEarliest, kLatest };
 struct KafkaSourceOptions {
   KafkaEndpoint endpoint;
   std::string group = "tally";
-  // Static group membership (group.instance.id) when not empty: a process
-  // restarted with the same id takes its partitions back at once, instead of
-  // waiting for the dead member's session to time out.
-  std::string group_instance_id;
   // Where a partition without a committed offset starts (as Spark's
   // startingOffsets, it applies only then).
   StartingOffsets starting_offsets = StartingOffsets::kEarliest;
@@ -105,6 +101,7 @@ class KafkaSource final : public Source {
   std::vector<rd_kafka_message_t*> messages_;  // the batch in hand; owned
   std::vector<rd_kafka_message_t*> held_;      // delivered while idle; owned
   bool paused_ = false;
+  bool closing_ = false;  // in the destructor: rebalances take nothing
   bool assigned_once_ = false;
   absl::Status callback_error_;  // an error raised inside a librdkafka callback
 };

@@ -214,6 +214,7 @@ void TriggerLoop::ReportProgress(std::string outage) {
   if (!options_.on_progress) return;
   PipelineProgress p;
   p.counts = tasks_.TotalCounts();
+  p.records_read = result_.records_read;
   p.triggers = result_.triggers;
   p.rows_written = result_.rows_written;
   p.dead_letters = result_.dead_letters;

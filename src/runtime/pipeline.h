@@ -18,7 +18,8 @@ namespace tally {
 
 // What a running pipeline reports every `progress_interval`.
 struct PipelineProgress {
-  RecordCounts counts;          // over the whole run so far
+  RecordCounts counts;          // as PipelineResult::counts
+  int64_t records_read = 0;     // by this run so far
   int64_t triggers = 0;
   int64_t rows_written = 0;     // row updates acknowledged by the sink
   int64_t dead_letters = 0;

@@ -32,7 +32,4 @@ class FileDeadLetterSink final : public DeadLetterSink {
   std::string text_;
 };
 
-// Appends `s` to *out as a JSON string literal, quotes included. `s` must be UTF-8.
-void AppendJsonString(std::string_view s, std::string* out);
-
 }  // namespace tally

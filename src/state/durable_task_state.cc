@@ -103,6 +103,20 @@ void DurableTaskState::Stage(std::span<const DailyCount> updates, std::span<cons
   meta.counts = counts;
   meta.next_chunk_seq = next_chunk_seq_;
   staged_.push_back(StateRecord{codec::kMetaKey, codec::EncodeMeta(meta), false});
+
+  // In key order, the last change of each key only: a row updated and then
+  // finalized in one trigger is just deleted, and RocksDB's memtable takes
+  // keys in order several times faster than in hash order (measured: its
+  // skip list was a third of the job's CPU before).
+  std::stable_sort(staged_.begin(), staged_.end(),
+                   [](const StateRecord& a, const StateRecord& b) { return a.key < b.key; });
+  auto last = staged_.begin();
+  for (auto it = staged_.begin(); it != staged_.end(); ++it) {
+    if (it + 1 != staged_.end() && (it + 1)->key == it->key) continue;  // a later change of the key follows
+    if (last != it) *last = std::move(*it);
+    ++last;
+  }
+  staged_.erase(last, staged_.end());
 }
 
 absl::Status DurableTaskState::Checkpoint(int64_t checkpoint) {

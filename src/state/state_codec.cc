@@ -115,9 +115,13 @@ std::optional<DedupChunkKey> DecodeDedupChunkKey(std::string_view key) {
 }
 
 void AppendDedupEntry(const DedupEntry& e, std::string* value) {
-  PutLittle64(e.id.hi, value);
-  PutLittle64(e.id.lo, value);
-  PutLittle64(static_cast<uint64_t>(e.time), value);
+  // One append of 24 bytes: a chunk holds up to kMaxChunkEntries of them.
+  char bytes[kDedupEntryBytes];
+  const uint64_t words[3] = {e.id.hi, e.id.lo, static_cast<uint64_t>(e.time)};
+  for (int w = 0; w < 3; ++w) {
+    for (int i = 0; i < 8; ++i) bytes[8 * w + i] = static_cast<char>((words[w] >> (8 * i)) & 0xff);
+  }
+  value->append(bytes, sizeof bytes);
 }
 
 }  // namespace tally::state_codec

@@ -15,8 +15,8 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/json_string.h"
 #include "simdjson.h"
-#include "sink/file_dead_letter_sink.h"
 
 namespace tally {
 namespace {

@@ -44,11 +44,10 @@ changelog_topic="$group-$topic-changelog"
 kafka="kafka://127.0.0.1:9092"
 cassandra="cassandra://127.0.0.1:9042"
 state="$tmp/state"
-# A job restarted on the same state dir rejoins the group at once (static
-# membership: its group.instance.id comes from the state dir). After the state
-# dir is deleted it is a new member, and gets the partition only once the dead
-# one's session times out (librdkafka's default: 45 s); the broker's smallest
-# session timeout keeps that wait under 6 s.
+# A SIGKILLed member stays in the consumer group until its session times out
+# (tally's default: 10 s), and a restarted job gets the partition only then:
+# with a dozen restarts that is most of the test's time. The broker's smallest
+# session timeout keeps each of those waits under 6 s.
 group_flags=(--group "$group" --kafka session.timeout.ms=6000)
 faults=${FAULTS:-1}
 seed=${FT_SEED:-$((RANDOM * 32768 + RANDOM))}

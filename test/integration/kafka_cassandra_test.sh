@@ -59,6 +59,12 @@ sorted_rows reference.csv >expected-rows.csv
 cql_rows "$keyspace.daily_counts" >table-rows.csv
 expect_file_eq table-rows.csv expected-rows.csv
 
+# Fencing: every row's write timestamp is its count, so an older count (a
+# replay, a zombie) can never overwrite a newer one.
+fenced=$("$stack" cqlsh -e "SELECT event_count, WRITETIME(event_count) FROM $keyspace.daily_counts" 2>/dev/null |
+  awk -F'|' 'NF == 2 && $1 ~ /[0-9]/ { n++; if ($1 + 0 != $2 + 0) bad++ } END { print n + 0, bad + 0 }')
+expect_eq "$fenced" "$(wc -l <expected-rows.csv) 0" "rows, and rows whose write timestamp is not their count"
+
 # One dead letter per invalid or late line, at offset = line - 1 (one partition).
 python3 - reference-dl.jsonl "$topic" >expected-dl.txt <<'PY'
 import json, sys
