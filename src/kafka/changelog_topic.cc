@@ -10,28 +10,12 @@
 namespace tally {
 namespace {
 
-struct QueueDeleter {
-  void operator()(rd_kafka_queue_t* q) const { rd_kafka_queue_destroy(q); }
-};
-struct EventDeleter {
-  void operator()(rd_kafka_event_t* e) const { rd_kafka_event_destroy(e); }
-};
-struct AdminOptionsDeleter {
-  void operator()(rd_kafka_AdminOptions_t* o) const { rd_kafka_AdminOptions_destroy(o); }
-};
 struct NewTopicDeleter {
   void operator()(rd_kafka_NewTopic_t* t) const { rd_kafka_NewTopic_destroy(t); }
 };
 struct ConfigResourceDeleter {
   void operator()(rd_kafka_ConfigResource_t* r) const { rd_kafka_ConfigResource_destroy(r); }
 };
-struct MetadataDeleter {
-  void operator()(const rd_kafka_metadata_t* m) const { rd_kafka_metadata_destroy(m); }
-};
-using KafkaQueue = std::unique_ptr<rd_kafka_queue_t, QueueDeleter>;
-using KafkaEvent = std::unique_ptr<rd_kafka_event_t, EventDeleter>;
-using AdminOptions = std::unique_ptr<rd_kafka_AdminOptions_t, AdminOptionsDeleter>;
-using Metadata = std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter>;
 
 int RemainingMs(absl::Time deadline) { return std::max(1, KafkaTimeoutMs(deadline - absl::Now())); }
 
@@ -43,8 +27,8 @@ std::string Servers(rd_kafka_t* client) {
 }
 
 // Options of one admin request, bounded by `deadline`.
-AdminOptions MakeAdminOptions(rd_kafka_t* client, rd_kafka_admin_op_t op, absl::Time deadline) {
-  AdminOptions options(rd_kafka_AdminOptions_new(client, op));
+KafkaAdminOptions MakeAdminOptions(rd_kafka_t* client, rd_kafka_admin_op_t op, absl::Time deadline) {
+  KafkaAdminOptions options(rd_kafka_AdminOptions_new(client, op));
   char error[256];
   rd_kafka_AdminOptions_set_request_timeout(options.get(), RemainingMs(deadline), error, sizeof error);
   if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS) {
@@ -72,7 +56,7 @@ CreateResult CreateCompacted(rd_kafka_t* client, const std::string& topic, int32
       rd_kafka_NewTopic_new(topic.c_str(), partitions, /*replication_factor=*/-1, error, sizeof error));
   if (new_topic == nullptr) return {RD_KAFKA_RESP_ERR__INVALID_ARG, error};
   rd_kafka_NewTopic_set_config(new_topic.get(), "cleanup.policy", "compact");
-  AdminOptions options = MakeAdminOptions(client, RD_KAFKA_ADMIN_OP_CREATETOPICS, deadline);
+  KafkaAdminOptions options = MakeAdminOptions(client, RD_KAFKA_ADMIN_OP_CREATETOPICS, deadline);
   KafkaQueue queue(rd_kafka_queue_new(client));
   rd_kafka_NewTopic_t* topics[] = {new_topic.get()};
   rd_kafka_CreateTopics(client, topics, 1, options.get(), queue.get());
@@ -99,7 +83,7 @@ absl::StatusOr<std::string> CleanupPolicy(rd_kafka_t* client, const std::string&
   const std::string where = absl::StrCat("kafka://", Servers(client), ": changelog topic '", topic, "'");
   std::unique_ptr<rd_kafka_ConfigResource_t, ConfigResourceDeleter> resource(
       rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str()));
-  AdminOptions options = MakeAdminOptions(client, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, deadline);
+  KafkaAdminOptions options = MakeAdminOptions(client, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, deadline);
   KafkaQueue queue(rd_kafka_queue_new(client));
   rd_kafka_ConfigResource_t* resources[] = {resource.get()};
   rd_kafka_DescribeConfigs(client, resources, 1, options.get(), queue.get());
@@ -138,7 +122,7 @@ absl::StatusOr<int> PartitionCount(rd_kafka_t* client, const std::string& topic,
     // the wrong cleanup.policy.
     const rd_kafka_metadata_t* raw = nullptr;
     const rd_kafka_resp_err_t err = rd_kafka_metadata(client, 1, nullptr, &raw, RemainingMs(deadline));
-    Metadata metadata(raw);
+    KafkaMetadata metadata(raw);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return absl::UnavailableError(absl::StrCat("kafka://", Servers(client), ": cannot read the metadata of topic '",
                                                  topic, "': ", KafkaErrorText(err)));

@@ -31,9 +31,25 @@ struct KafkaHandleDeleter {
 struct KafkaPartitionListDeleter {
   void operator()(rd_kafka_topic_partition_list_t* l) const { rd_kafka_topic_partition_list_destroy(l); }
 };
+struct KafkaQueueDeleter {
+  void operator()(rd_kafka_queue_t* q) const { rd_kafka_queue_destroy(q); }
+};
+struct KafkaEventDeleter {
+  void operator()(rd_kafka_event_t* e) const { rd_kafka_event_destroy(e); }
+};
+struct KafkaAdminOptionsDeleter {
+  void operator()(rd_kafka_AdminOptions_t* o) const { rd_kafka_AdminOptions_destroy(o); }
+};
+struct KafkaMetadataDeleter {
+  void operator()(const rd_kafka_metadata_t* m) const { rd_kafka_metadata_destroy(m); }
+};
 using KafkaConf = std::unique_ptr<rd_kafka_conf_t, KafkaConfDeleter>;
 using KafkaHandle = std::unique_ptr<rd_kafka_t, KafkaHandleDeleter>;
 using KafkaPartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, KafkaPartitionListDeleter>;
+using KafkaQueue = std::unique_ptr<rd_kafka_queue_t, KafkaQueueDeleter>;
+using KafkaEvent = std::unique_ptr<rd_kafka_event_t, KafkaEventDeleter>;
+using KafkaAdminOptions = std::unique_ptr<rd_kafka_AdminOptions_t, KafkaAdminOptionsDeleter>;
+using KafkaMetadata = std::unique_ptr<const rd_kafka_metadata_t, KafkaMetadataDeleter>;
 
 // A librdkafka configuration: tally's `defaults` first, then the user's
 // `properties` over them. Fails naming the first property librdkafka refuses.

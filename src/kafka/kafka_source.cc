@@ -5,13 +5,6 @@
 #include "absl/strings/str_cat.h"
 
 namespace tally {
-namespace {
-
-struct MetadataDeleter {
-  void operator()(const rd_kafka_metadata_t* m) const { rd_kafka_metadata_destroy(m); }
-};
-
-}  // namespace
 
 KafkaSource::KafkaSource(const KafkaSourceOptions& options) : options_(options) {}
 
@@ -66,7 +59,7 @@ absl::Status KafkaSource::Connect() {
   // auto-creates topics, and a typo would then wait forever on an empty topic.
   const rd_kafka_metadata_t* raw = nullptr;
   rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, nullptr, &raw, KafkaTimeoutMs(options_.connect_timeout));
-  std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter> metadata(raw);
+  KafkaMetadata metadata(raw);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return KafkaUnreachableError(ep.bootstrap_servers, options_.connect_timeout, err);
   }

@@ -63,16 +63,7 @@ absl::StatusOr<int64_t> ReadAll(const std::string& topic, int32_t partition, int
       timeout);
 }
 
-struct AdminEventDeleter {
-  void operator()(rd_kafka_event_t* e) const { rd_kafka_event_destroy(e); }
-};
-struct AdminQueueDeleter {
-  void operator()(rd_kafka_queue_t* q) const { rd_kafka_queue_destroy(q); }
-};
-struct AdminOptionsDeleter {
-  void operator()(rd_kafka_AdminOptions_t* o) const { rd_kafka_AdminOptions_destroy(o); }
-};
-using AdminEvent = std::unique_ptr<rd_kafka_event_t, AdminEventDeleter>;
+using AdminEvent = KafkaEvent;
 
 class KafkaTransactionTest : public ::testing::Test {
  protected:
@@ -87,7 +78,7 @@ class KafkaTransactionTest : public ::testing::Test {
     if (!topics_.empty()) {
       std::vector<rd_kafka_DeleteTopic_t*> deletes;
       for (const std::string& t : topics_) deletes.push_back(rd_kafka_DeleteTopic_new(t.c_str()));
-      std::unique_ptr<rd_kafka_queue_t, AdminQueueDeleter> queue(rd_kafka_queue_new(rk()));
+      KafkaQueue queue(rd_kafka_queue_new(rk()));
       rd_kafka_DeleteTopics(rk(), deletes.data(), deletes.size(), nullptr, queue.get());
       AdminEvent event(rd_kafka_queue_poll(queue.get(), 30000));
       EXPECT_NE(event, nullptr) << "no answer to DeleteTopics";
@@ -117,10 +108,10 @@ class KafkaTransactionTest : public ::testing::Test {
     char error[256];
     rd_kafka_NewTopic_t* t = rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, error, sizeof error);
     for (const auto& [key, value] : config) rd_kafka_NewTopic_set_config(t, key.c_str(), value.c_str());
-    std::unique_ptr<rd_kafka_AdminOptions_t, AdminOptionsDeleter> options(
+    KafkaAdminOptions options(
         rd_kafka_AdminOptions_new(rk(), RD_KAFKA_ADMIN_OP_CREATETOPICS));
     rd_kafka_AdminOptions_set_operation_timeout(options.get(), 20000, error, sizeof error);
-    std::unique_ptr<rd_kafka_queue_t, AdminQueueDeleter> queue(rd_kafka_queue_new(rk()));
+    KafkaQueue queue(rd_kafka_queue_new(rk()));
     rd_kafka_CreateTopics(rk(), &t, 1, options.get(), queue.get());
     AdminEvent event(rd_kafka_queue_poll(queue.get(), 30000));
     rd_kafka_NewTopic_destroy(t);
@@ -139,7 +130,7 @@ class KafkaTransactionTest : public ::testing::Test {
   // The topic's `key` configuration, as the broker tells it.
   static std::string TopicConfig(const std::string& topic, const std::string& key) {
     rd_kafka_ConfigResource_t* resource = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str());
-    std::unique_ptr<rd_kafka_queue_t, AdminQueueDeleter> queue(rd_kafka_queue_new(rk()));
+    KafkaQueue queue(rd_kafka_queue_new(rk()));
     rd_kafka_DescribeConfigs(rk(), &resource, 1, nullptr, queue.get());
     AdminEvent event(rd_kafka_queue_poll(queue.get(), 30000));
     rd_kafka_ConfigResource_destroy(resource);
