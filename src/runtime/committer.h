@@ -8,8 +8,8 @@ namespace tally {
 // Makes durable what a trigger staged in its tasks (input positions, dead
 // letters, state changes), once the sink has acknowledged the trigger's rows.
 // An exactly-once committer does it in one transaction with the input
-// offsets (kafka/transactional_committer.h); without one, the trigger loop
-// flushes the dead letters and commits the source itself (at least once).
+// offsets (kafka/transactional_committer.h); the at-least-once one flushes
+// the dead letters and commits the source (runtime/at_least_once_committer.h).
 class Committer {
  public:
   virtual ~Committer() = default;

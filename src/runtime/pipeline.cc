@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/at_least_once_committer.h"
 #include "runtime/task_set.h"
 
 namespace tally {
@@ -22,6 +23,8 @@ class TriggerLoop final : public PartitionListener {
         stores_(stores),
         options_(options),
         clock_(clock),
+        at_least_once_(source, dead_letters),
+        committer_(options.committer != nullptr ? *options.committer : at_least_once_),
         tasks_(stores, options.processor) {}
 
   absl::StatusOr<PipelineResult> Run();
@@ -70,6 +73,8 @@ class TriggerLoop final : public PartitionListener {
   StoreProvider& stores_;
   const PipelineOptions& options_;
   Clock& clock_;
+  AtLeastOnceCommitter at_least_once_;  // the committer unless options name one
+  Committer& committer_;
   TaskSet tasks_;
   PipelineResult result_;
   TriggerOutput output_;
@@ -92,7 +97,7 @@ absl::Status TriggerLoop::Process(const RecordBatch& batch) {
     (*task)->dirty = true;
   }
   result_.records_read += static_cast<int64_t>(records.size());
-  if (options_.committer != nullptr && options_.committer->carries_dead_letters()) return absl::OkStatus();
+  if (committer_.carries_dead_letters()) return absl::OkStatus();
   return PassDeadLetters();
 }
 
@@ -110,7 +115,7 @@ absl::Status TriggerLoop::PassDeadLetters() {
 
 absl::Status TriggerLoop::Trigger(bool final, bool end_of_input) {
   const bool finalize_all = end_of_input || (final && !stores_.durable());
-  const bool carry_letters = options_.committer != nullptr && options_.committer->carries_dead_letters();
+  const bool carry_letters = committer_.carries_dead_letters();
   output_.clear();
   size_t dedup_entries = 0, state_bytes = 0;
   tasks_.ForEach([&](Task& task) {
@@ -186,12 +191,7 @@ absl::Status TriggerLoop::WriteRows() {
 }
 
 absl::Status TriggerLoop::CommitStaged() {
-  if (options_.committer == nullptr) {
-    if (auto s = dead_letters_.Flush(); !s.ok()) return s;
-    tasks_.ForEach([](Task& task) { task.staged = false; });
-    return source_.Commit();
-  }
-  absl::Status s = options_.committer->Commit(tasks_);
+  absl::Status s = committer_.Commit(tasks_);
   if (absl::IsAborted(s)) {
     std::fprintf(stderr, "tally: %s; redoing the work since the last commit\n", std::string(s.message()).c_str());
     return Revive();

@@ -47,7 +47,7 @@ struct PipelineOptions {
   std::function<void(const PipelineProgress&)> on_progress;
   absl::Duration progress_interval = absl::Seconds(5);
   // What makes a trigger's dead letters, state and positions durable. Null:
-  // dead letters are flushed, then the source commits (at least once).
+  // an AtLeastOnceCommitter (dead letters flushed, then the source commits).
   Committer* committer = nullptr;
   // While the sink is unreachable, the loop retries a trigger's writes after
   // a backoff that doubles from the first to the second of these.
@@ -77,8 +77,9 @@ struct PipelineResult {
 //   2. the rows go to the sink, which returns once they are durable (written
 //      and acknowledged). While the sink is unreachable, the loop stops
 //      reading, keeps the source alive, reports the outage and retries;
-//   3. the committer commits what was staged (without one: dead letters,
-//      passed on after every poll, are flushed, and the source commits).
+//   3. the committer commits what was staged (by default at least once: dead
+//      letters, passed on after every poll, are flushed, and the source
+//      commits; see runtime/at_least_once_committer.h).
 // So a committed position never covers an effect that could still be lost.
 // If the commit aborts, the tasks are reopened from their last commit and
 // the source rewound to it: the work is redone, and rows already written are
