@@ -2,7 +2,8 @@
 # Debian 12 machine needs nothing but `make demo` or `make test`.
 #
 #   make            build/release/tally
-#   make test       build, run every test, then run them again under ASan+UBSan
+#   make test       build, run every test (release), then every test but the slow
+#                   real-stack scenarios (test/integration/*.sh) again under ASan+UBSan
 #   make bench      micro-benchmarks and the end-to-end file -> csv benchmark
 #   make demo       generate a sample stream, run the job, show the daily counts
 #   make debug      build/debug, unoptimised with assertions
@@ -33,7 +34,7 @@ test-release: release
 	@ctest --test-dir build/release --output-on-failure
 
 test-sanitize: sanitize
-	@ctest --test-dir build/sanitize --output-on-failure
+	@ctest --test-dir build/sanitize --output-on-failure --label-exclude scenario
 
 test: test-release test-sanitize
 
