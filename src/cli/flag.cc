@@ -1,12 +1,17 @@
 #include "cli/flag.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "cli/usage_error.h"
+#include "runtime/log.h"
 
 namespace tally {
 namespace {
@@ -37,6 +42,18 @@ std::vector<std::string> MergeConfigFile(const CLI::App& command, std::vector<st
   } else {
     return args;
   }
+  // CLI11 reads a directory, or a file it cannot open, as an empty config:
+  // a typo would silently run with the defaults.
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    throw UsageError{absl::StrCat("--config ", path, ": ", std::strerror(errno))};
+  }
+  if (!S_ISREG(st.st_mode)) throw UsageError{absl::StrCat("--config ", path, ": not a regular file")};
+  if (std::FILE* f = std::fopen(path.c_str(), "r"); f != nullptr) {
+    std::fclose(f);
+  } else {
+    throw UsageError{absl::StrCat("--config ", path, ": cannot be read: ", std::strerror(errno))};
+  }
   std::vector<CLI::ConfigItem> items;
   try {
     items = CLI::ConfigTOML().from_file(path);
@@ -55,7 +72,7 @@ std::vector<std::string> MergeConfigFile(const CLI::App& command, std::vector<st
                                     command.get_name(), "' without dashes)")};
     }
     if (FindFlag(args, flag) != nullptr || std::getenv(FlagEnvName(flag).c_str()) != nullptr) continue;
-    if (command.get_option(flag)->get_type_size() == 0) {  // an on/off switch takes its value after '='
+    if (command.get_option(flag)->get_expected_max() == 0) {  // an on/off switch takes true/false after '='
       merged.push_back(absl::StrCat(flag, "=", item.inputs.empty() ? "true" : item.inputs.front()));
       continue;
     }
@@ -66,6 +83,26 @@ std::vector<std::string> MergeConfigFile(const CLI::App& command, std::vector<st
 }
 
 }  // namespace
+
+CLI::Validator WholeNumber(long double min, long double max) {
+  return CLI::Validator(
+      [min, max](std::string& text) -> std::string {
+        const std::string range = absl::StrCat("a whole number from ", static_cast<long long>(min), " to ",
+                                               max > 9.2e18L ? absl::StrCat(static_cast<unsigned long long>(max))
+                                                             : absl::StrCat(static_cast<long long>(max)));
+        size_t digits = text.size() > 0 && text[0] == '-' ? 1 : 0;
+        if (digits == text.size() || text.size() > 20 ||
+            text.find_first_not_of("0123456789", digits) != std::string::npos) {
+          return absl::StrCat("'", text, "' is not ", range);
+        }
+        long double value = 0;
+        for (size_t i = digits; i < text.size(); ++i) value = value * 10 + (text[i] - '0');
+        if (digits == 1) value = -value;
+        if (value < min || value > max) return absl::StrCat("'", text, "' is not ", range);
+        return "";
+      },
+      "INT");
+}
 
 std::string FlagEnvName(const std::string& flag) {
   std::string name = "TALLY_";
@@ -107,7 +144,8 @@ int Parse(CLI::App& app, int argc, char** argv) {
   } catch (const CLI::Success& e) {
     return app.exit(e);  // --help, --version
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "tally: %s\nRun 'tally --help' or 'tally <command> --help' for usage.\n", e.what());
+    LogLine("tally", e.what());
+    std::fprintf(stderr, "Run 'tally --help' or 'tally <command> --help' for usage.\n");
     return kExitUsage;
   }
   return -1;

@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "cli/duration.h"
 #include "cli/usage_error.h"
+#include "runtime/log.h"
 #include "cli/flag.h"
 #include "cli/number_format.h"
 #include "generate/event_generator.h"
@@ -79,7 +80,7 @@ GeneratorOptions GeneratorOptionsFromFlags(const GeneratorFlags& f) {
 namespace {
 
 int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "tally generate: %s\n", std::string(status.message()).c_str());
+  LogLine("tally generate", status.message());
   return kExitFailure;
 }
 
@@ -99,7 +100,7 @@ int Generate(const GenerateFlags& flags) {
   const GeneratorCounts& c = (*generator)->counts();
   const EventGenerator& g = **generator;
   std::string report = absl::StrFormat(
-      "tally generate: wrote %s lines to %s in %.2f s: %s events, %s duplicates, %s late, %s invalid "
+      "wrote %s lines to %s in %.2f s: %s events, %s duplicates, %s late, %s invalid "
       "(%d kinds, in turn); %s learners; event times from %s to %s UTC in %s time format, seed %d",
       Grouped(c.lines), flags.output == "-" ? "standard output" : flags.output, seconds, Grouped(c.events),
       Grouped(c.duplicates), Grouped(c.late), Grouped(c.invalid),
@@ -112,8 +113,8 @@ int Generate(const GenerateFlags& flags) {
     absl::StrAppend(&report, "; times without a zone are ", flags.generator.timezone,
                     " time: read them with tally run --input-timezone ", flags.generator.timezone);
   }
-  absl::StrAppend(&report, ".\n");
-  std::fputs(report.c_str(), stderr);
+  absl::StrAppend(&report, ".");
+  LogLine("tally generate", report);
   return kExitOk;
 }
 

@@ -10,6 +10,7 @@
 #include "cli/flag.h"
 #include "cli/number_format.h"
 #include "cli/usage_error.h"
+#include "runtime/log.h"
 #include "generate/event_generator.h"
 #include "kafka/kafka_endpoint.h"
 #include "kafka/kafka_producer.h"
@@ -100,7 +101,7 @@ std::unique_ptr<RecordFeed> OpenFeed(const ProduceFlags& flags, absl::Status* er
 }
 
 int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "tally produce: %s\n", std::string(status.message()).c_str());
+  LogLine("tally produce", status.message());
   return kExitFailure;
 }
 
@@ -108,12 +109,11 @@ int Produce(const ProduceFlags& flags) {
   auto endpoint = ParseKafkaEndpoint(flags.to);
   if (!endpoint.ok()) throw UsageError{absl::StrCat("--to ", endpoint.status().message())};
   if (flags.rate < 0) throw UsageError{absl::StrCat("--rate ", flags.rate, ": must not be negative")};
-  auto properties = ParseKafkaProperties(flags.kafka_properties);
-  if (!properties.ok()) throw UsageError{absl::StrCat("--kafka ", properties.status().message())};
+  const KafkaProperties properties = KafkaClientProperties(flags.kafka);
   absl::Status error;
   std::unique_ptr<RecordFeed> feed = OpenFeed(flags, &error);
   if (feed == nullptr) return Fail(error);
-  auto producer = KafkaProducer::Open(endpoint->bootstrap_servers, *properties);
+  auto producer = KafkaProducer::Open(endpoint->bootstrap_servers, properties);
   if (!producer.ok()) return Fail(producer.status());
 
   const std::string quoted_field = absl::StrCat("\"", flags.key_field, "\"");
@@ -150,12 +150,12 @@ int Produce(const ProduceFlags& flags) {
   }
   const absl::Status flushed = (*producer)->Flush(absl::Minutes(2));
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  std::fprintf(stderr,
-               "tally produce: sent %s records from %s to %s in %.2f s (%s records/s): %s acknowledged, %s failed%s\n",
-               Grouped(sent).c_str(), feed->Describe().c_str(), endpoint->Describe().c_str(), seconds,
-               Grouped(seconds > 0 ? static_cast<int64_t>(static_cast<double>(sent) / seconds) : sent).c_str(),
-               Grouped((*producer)->acknowledged()).c_str(), Grouped((*producer)->failed()).c_str(),
-               flushed.ok() ? "" : absl::StrCat(" (", flushed.message(), ")").c_str());
+  LogLine("tally produce",
+          absl::StrFormat("sent %s records from %s to %s in %.2f s (%s records/s): %s acknowledged, %s failed%s",
+                          Grouped(sent), feed->Describe(), endpoint->Describe(), seconds,
+                          Grouped(seconds > 0 ? static_cast<int64_t>(static_cast<double>(sent) / seconds) : sent),
+                          Grouped((*producer)->acknowledged()), Grouped((*producer)->failed()),
+                          flushed.ok() ? "" : absl::StrCat(" (", flushed.message(), ")")));
   return (*producer)->failed() == 0 && (*producer)->acknowledged() == sent ? kExitOk : kExitFailure;
 }
 
@@ -170,8 +170,7 @@ CLI::App* AddProduceCommand(CLI::App& app, ProduceFlags* f) {
   AddFlag(produce, "--rate", &f->rate, "Records per second at most; 0 sends as fast as the broker takes them");
   AddFlag(produce, "--key-field", &f->key_field,
           "Key each record by this UUID field (lower-cased), so a learner's events share a partition; \"\" for none");
-  AddFlag(produce, "--kafka", &f->kafka_properties,
-          "A librdkafka property KEY=VALUE (repeatable), e.g. security.protocol=SASL_SSL");
+  AddKafkaClientFlags(produce, &f->kafka);
   AddConfigFlag(produce);
   return produce;
 }

@@ -6,6 +6,7 @@
 
 #include "CLI/CLI.hpp"
 #include "cli/generate_command.h"
+#include "cli/kafka_flags.h"
 
 namespace tally {
 
@@ -16,7 +17,7 @@ struct ProduceFlags {
   GeneratorFlags generator;
   double rate = 0;   // records per second; 0: as fast as the broker takes them
   std::string key_field = "UserUUID";
-  std::vector<std::string> kafka_properties;
+  KafkaClientFlags kafka;
 };
 
 // Declares `produce` and its flags on `app`; the flags land in *flags.

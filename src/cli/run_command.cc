@@ -10,13 +10,17 @@
 #include <memory>
 #include <optional>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "cli/duration.h"
 #include "cli/usage_error.h"
 #include "cli/flag.h"
 #include "cli/number_format.h"
+#include "runtime/log.h"
+#include "runtime/redact.h"
 #include "runtime/pipeline.h"
 #include "sink/atomic_output_file.h"
 #include "sink/cassandra_sink.h"
@@ -35,6 +39,10 @@
 
 namespace tally {
 namespace {
+
+// The largest --max-record-bytes: a record is held whole in memory, and
+// neither Kafka nor a sane JSON line comes near it.
+constexpr int64_t kMaxRecordBytesLimit = int64_t{1} << 30;
 
 constexpr char kDefaultDeadLetterFile[] = "tally-dead-letters.jsonl";
 // The dead-letter topic of a Kafka source, unless --dead-letter says otherwise.
@@ -93,9 +101,7 @@ struct KafkaFlags {
 KafkaFlags ParseKafkaFlags(const RunFlags& flags) {
   KafkaFlags kafka;
   if (IsKafkaEndpoint(flags.source)) kafka.input = KafkaEndpointFlag("--source", flags.source);
-  auto properties = ParseKafkaProperties(flags.kafka_properties);
-  if (!properties.ok()) throw UsageError{absl::StrCat("--kafka ", properties.status().message())};
-  kafka.properties = std::move(*properties);
+  kafka.properties = KafkaClientProperties(flags.kafka);
   return kafka;
 }
 
@@ -105,13 +111,9 @@ absl::StatusOr<std::unique_ptr<Source>> OpenSource(const RunFlags& flags, const 
     KafkaSourceOptions options;
     options.endpoint = *kafka.input;
     options.group = flags.group;
-    if (flags.starting_offsets == "earliest") {
-      options.starting_offsets = StartingOffsets::kEarliest;
-    } else if (flags.starting_offsets == "latest") {
-      options.starting_offsets = StartingOffsets::kLatest;
-    } else {
-      throw UsageError{absl::StrCat("--starting-offsets '", flags.starting_offsets, "': expected earliest or latest")};
-    }
+    // The flag's check admits only these two.
+    options.starting_offsets =
+        flags.starting_offsets == "latest" ? StartingOffsets::kLatest : StartingOffsets::kEarliest;
     options.properties = kafka.properties;
     options.available_now = flags.available_now;
     auto source = KafkaSource::Open(options);
@@ -123,7 +125,7 @@ absl::StatusOr<std::unique_ptr<Source>> OpenSource(const RunFlags& flags, const 
   }
   const std::optional<std::string> path = FileSourcePath(spec);
   if (!path) {
-    throw UsageError{absl::StrCat("--source '", spec,
+    throw UsageError{absl::StrCat("--source '", RedactUserinfo(spec),
                                   "': expected file:PATH, - for standard input, or kafka://HOST:PORT[,...]/TOPIC")};
   }
   auto source = FileSource::Open(*path);
@@ -155,7 +157,7 @@ absl::StatusOr<std::unique_ptr<Sink>> OpenSink(const RunFlags& flags) {
     if (!sink.ok()) return sink.status();
     return std::unique_ptr<Sink>(std::move(*sink));
   }
-  throw UsageError{absl::StrCat("--sink '", flags.sink,
+  throw UsageError{absl::StrCat("--sink '", RedactUserinfo(flags.sink),
                                 "': expected csv:PATH, console or cassandra://HOST:PORT[,...]/KEYSPACE.TABLE")};
 }
 
@@ -175,7 +177,7 @@ absl::StatusOr<std::unique_ptr<DeadLetterSink>> OpenDeadLetterSink(const RunFlag
     const KafkaEndpoint endpoint =
         IsKafkaEndpoint(spec) ? KafkaEndpointFlag("--dead-letter", spec) : KafkaEndpoint{};
     if (!IsKafkaEndpoint(spec) || endpoint.bootstrap_servers != kafka.input->bootstrap_servers) {
-      throw UsageError{absl::StrCat("--dead-letter '", spec,
+      throw UsageError{absl::StrCat("--dead-letter '", RedactUserinfo(spec),
                                     "': with a Kafka source, dead letters go to a topic of the same cluster (",
                                     kafka.input->bootstrap_servers,
                                     "), written in the same transaction as the offsets: give kafka://",
@@ -199,12 +201,30 @@ absl::StatusOr<std::unique_ptr<DeadLetterSink>> OpenDeadLetterSink(const RunFlag
   } else if (auto p = AfterScheme(spec, "file:")) {
     path = *p;
   } else {
-    throw UsageError{absl::StrCat("--dead-letter '", spec, "': expected file:PATH or kafka://HOST:PORT[,...]/TOPIC")};
+    throw UsageError{absl::StrCat("--dead-letter '", RedactUserinfo(spec), "': expected file:PATH or kafka://HOST:PORT[,...]/TOPIC")};
   }
   auto sink = FileDeadLetterSink::Create(path, source.Describe(), source.position_name());
   if (!sink.ok()) return sink.status();
   return std::unique_ptr<DeadLetterSink>(std::move(*sink));
 }
+
+// True if `name` has the form of an IANA zone name ("UTC", "Asia/Calcutta",
+// "Etc/GMT+5"): components of letters, digits, '_', '-' and '+' joined by '/'.
+// absl would open any path it is given, a FIFO too (and wait on it forever).
+bool IsZoneName(const std::string& name) {
+  if (name.empty() || name.size() > 255) return false;
+  for (absl::string_view part : absl::StrSplit(name, '/')) {
+    if (part.empty() || part == "." || part == "..") return false;
+    for (char c : part) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '+') return false;
+    }
+  }
+  return true;
+}
+
+// A check for a flag that must not be empty (a field name, say).
+const CLI::Validator kNotEmpty(
+    [](std::string& text) -> std::string { return text.empty() ? "must not be empty" : ""; }, "TEXT");
 
 absl::Duration DurationFlag(const char* name, const std::string& value) {
   auto d = ParseDuration(value);
@@ -228,7 +248,7 @@ std::string Report(const std::string& source, const Sink& sink, const DeadLetter
                     Grouped(c.invalid_by_reason[i]));
   }
   std::string text = absl::StrFormat(
-      "tally: read %s records from %s in %.2f s (%.2fM records/s, %.2f CPU-s per million)%s: %s counted, "
+      "read %s records from %s in %.2f s (%.2fM records/s, %.2f CPU-s per million)%s: %s counted, "
       "%s duplicates, %s late, %s invalid%s. Wrote %s row updates in %d trigger%s to %s; %s dead letters to %s",
       Grouped(r.records_read), source, seconds,
       seconds > 0 ? static_cast<double>(r.records_read) / seconds / 1e6 : 0.0,
@@ -239,7 +259,7 @@ std::string Report(const std::string& source, const Sink& sink, const DeadLetter
       Grouped(r.rows_written), r.triggers, r.triggers == 1 ? "" : "s", sink.Describe(), Grouped(r.dead_letters),
       dead_letters.Describe());
   if (!summary_path.empty()) absl::StrAppend(&text, "; summary to ", summary_path);
-  absl::StrAppendFormat(&text, ". Peak dedup state %s entries; peak memory %.1f MiB.\n",
+  absl::StrAppendFormat(&text, ". Peak dedup state %s entries; peak memory %.1f MiB.",
                         Grouped(static_cast<int64_t>(r.peak_dedup_entries)), PeakMemoryMiB());
   return text;
 }
@@ -250,7 +270,7 @@ class ProgressLine {
  public:
   void Print(const PipelineProgress& p) {
     if (!p.outage.empty()) {
-      std::fprintf(stderr, "tally: sink %s\n", p.outage.c_str());
+      LogLine("tally", absl::StrCat("sink ", p.outage));
       return;
     }
     const absl::Time now = absl::Now();
@@ -275,7 +295,7 @@ class ProgressLine {
 };
 
 int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "tally: %s\n", std::string(status.message()).c_str());
+  LogLine("tally", status.message());
   return kExitFailure;
 }
 
@@ -351,6 +371,23 @@ absl::Status OpenJob(const RunFlags& flags, const KafkaFlags& kafka, Job* job) {
   return absl::OkStatus();
 }
 
+// Binds the state dir to the job (StateDir::Bind) at the first commit that
+// succeeds: until then a failed start leaves the dir free for the corrected
+// run.
+class BindingCommitter final : public Committer {
+ public:
+  BindingCommitter(Committer& committer, StateDir& dir) : committer_(committer), dir_(dir) {}
+  bool carries_dead_letters() const override { return committer_.carries_dead_letters(); }
+  absl::Status Commit(TaskSet& tasks) override {
+    if (absl::Status s = committer_.Commit(tasks); !s.ok()) return s;
+    return dir_.Bind();
+  }
+
+ private:
+  Committer& committer_;
+  StateDir& dir_;
+};
+
 // A failure to open that time may cure: a server not (yet) reachable, as
 // while Cassandra or a broker restarts.
 bool IsTransient(const absl::Status& s) { return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s); }
@@ -362,7 +399,7 @@ int Run(const RunFlags& flags) {
   options.processor.lateness = absl::ToInt64Microseconds(DurationFlag("--lateness", flags.lateness));
   options.trigger_interval = DurationFlag("--trigger", flags.trigger);
   const absl::Duration startup_wait = DurationFlag("--startup-wait", flags.startup_wait);
-  if (!absl::LoadTimeZone(flags.input_timezone, &options.processor.input_zone)) {
+  if (!IsZoneName(flags.input_timezone) || !absl::LoadTimeZone(flags.input_timezone, &options.processor.input_zone)) {
     throw UsageError{absl::StrCat("--input-timezone '", flags.input_timezone,
                                   "': not a known IANA time zone name (e.g. UTC, Asia/Calcutta, Europe/Berlin)")};
   }
@@ -385,15 +422,16 @@ int Run(const RunFlags& flags) {
     if (opened.ok()) break;
     job = Job{};
     if (!IsTransient(opened) || absl::Now() + backoff > give_up || stop_requested.load()) return Fail(opened);
-    std::fprintf(stderr, "tally: waiting for a server (retrying in %s, for up to %s in all): %s\n",
-                 absl::FormatDuration(backoff).c_str(), absl::FormatDuration(startup_wait).c_str(),
-                 std::string(opened.message()).c_str());
+    LogLine("tally", absl::StrCat("waiting for a server (retrying in ", absl::FormatDuration(backoff),
+                                  ", for up to ", absl::FormatDuration(startup_wait), " in all): ",
+                                  opened.message()));
     absl::SleepFor(backoff);
   }
 
   MemoryStoreProvider memory_stores;
   std::unique_ptr<ChangelogStoreProvider> changelog_stores;
   std::unique_ptr<TransactionalCommitter> committer;
+  std::unique_ptr<BindingCommitter> binding_committer;
   StoreProvider* stores = &memory_stores;
   if (job.transaction) {
     ChangelogStoreOptions store_options;
@@ -401,13 +439,14 @@ int Run(const RunFlags& flags) {
     store_options.properties = kafka.properties;
     store_options.changelog_topic = job.changelog_topic;
     store_options.lateness = options.processor.lateness;
-    store_options.log = [](const std::string& message) { std::fprintf(stderr, "tally: %s\n", message.c_str()); };
+    store_options.log = [](const std::string& message) { LogLine("tally", message); };
     changelog_stores = std::make_unique<ChangelogStoreProvider>(*job.state_dir, std::move(store_options));
     stores = changelog_stores.get();
     committer = std::make_unique<TransactionalCommitter>(*job.transaction, *job.kafka_source,
                                                          static_cast<KafkaDeadLetterSink&>(*job.dead_letters),
                                                          job.changelog_topic);
-    options.committer = committer.get();
+    binding_committer = std::make_unique<BindingCommitter>(*committer, *job.state_dir);
+    options.committer = binding_committer.get();
   }
   SystemClock clock;
   const absl::Time start = absl::Now();
@@ -423,7 +462,7 @@ int Run(const RunFlags& flags) {
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   const std::string report = Report(job.source->Describe(), *job.sink, *job.dead_letters, flags.summary, *result,
                                     job.transaction != nullptr, seconds, CpuSeconds() - cpu_start);
-  std::fputs(report.c_str(), stderr);
+  LogLine("tally", report);
   return kExitOk;
 }
 
@@ -444,19 +483,22 @@ CLI::App* AddRunCommand(CLI::App& app, RunFlags* f) {
   AddFlag(run, "--lateness", &f->lateness, "How far event time may lag the newest event before a record is late");
   AddFlag(run, "--input-timezone", &f->input_timezone, "IANA time zone of CreatedAt values that carry no zone");
   AddFlag(run, "--trigger", &f->trigger, "Processing time between triggers (micro-batches)");
-  AddFlag(run, "--event-id-field", &f->event_id_field, "JSON field of the event's UUID");
-  AddFlag(run, "--user-id-field", &f->user_id_field, "JSON field of the learner's UUID");
-  AddFlag(run, "--event-name-field", &f->event_name_field, "JSON field of the event's name");
-  AddFlag(run, "--created-at-field", &f->created_at_field, "JSON field of the event time");
+  AddFlag(run, "--event-id-field", &f->event_id_field, "JSON field of the event's UUID")
+      ->check(kNotEmpty);
+  AddFlag(run, "--user-id-field", &f->user_id_field, "JSON field of the learner's UUID")
+      ->check(kNotEmpty);
+  AddFlag(run, "--event-name-field", &f->event_name_field, "JSON field of the event's name")
+      ->check(kNotEmpty);
+  AddFlag(run, "--created-at-field", &f->created_at_field, "JSON field of the event time")
+      ->check(kNotEmpty);
   AddFlag(run, "--max-record-bytes", &f->max_record_bytes, "Records larger than this are invalid (too_large)")
-      ->check(CLI::PositiveNumber);
-  AddFlag(run, "--console-rows", &f->console_rows, "Rows the console sink prints per trigger at most")
-      ->check(CLI::NonNegativeNumber);
+      ->check(WholeNumber(1, kMaxRecordBytesLimit));
+  AddFlag(run, "--console-rows", &f->console_rows, "Rows the console sink prints per trigger at most");
   AddFlag(run, "--group", &f->group, "Kafka consumer group: processes of one group share the topic's partitions");
   AddFlag(run, "--starting-offsets", &f->starting_offsets,
-          "Where a partition without a committed offset starts: earliest or latest");
-  AddFlag(run, "--kafka", &f->kafka_properties,
-          "A librdkafka property KEY=VALUE for every Kafka client (repeatable), e.g. security.protocol=SASL_SSL");
+          "Where a partition without a committed offset starts: earliest or latest")
+      ->check(CLI::IsMember({"earliest", "latest"}));
+  AddKafkaClientFlags(run, &f->kafka);
   AddFlag(run, "--startup-wait", &f->startup_wait,
           "How long a start waits for Kafka or Cassandra to become reachable (they may be restarting)");
   AddFlag(run, "--state-dir", &f->state_dir,

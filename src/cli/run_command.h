@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "cli/kafka_flags.h"
 
 namespace tally {
 
@@ -25,7 +26,7 @@ struct RunFlags {
   // Kafka source and dead-letter topic.
   std::string group = "tally";
   std::string starting_offsets = "earliest";
-  std::vector<std::string> kafka_properties;
+  KafkaClientFlags kafka;
   bool available_now = false;
   // Where a Kafka source's task state lives (durable, exactly once).
   std::string state_dir = "tally-state";

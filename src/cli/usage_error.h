@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <string>
 
+#include "runtime/log.h"
+
 namespace tally {
 
 // Exit codes of the tally binary.
@@ -24,7 +26,8 @@ int RunCommandLine(const char* command, F&& body) {
   try {
     return body();
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "%s: %s\nRun '%s --help' for usage.\n", command, e.message.c_str(), command);
+    LogLine(command, e.message);
+    std::fprintf(stderr, "Run '%s --help' for usage.\n", command);
     return kExitUsage;
   }
 }

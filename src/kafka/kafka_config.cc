@@ -3,12 +3,15 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "runtime/log.h"
+#include "runtime/redact.h"
 
 namespace tally {
 namespace {
 
 void QuietLog(const rd_kafka_t*, int level, const char* facility, const char* message) {
-  if (level <= 2) std::fprintf(stderr, "tally: kafka %s: %s\n", facility, message);
+  if (level <= 2) LogLine("tally", absl::StrCat("kafka ", facility, ": ", message));
 }
 
 }  // namespace
@@ -16,7 +19,10 @@ void QuietLog(const rd_kafka_t*, int level, const char* facility, const char* me
 absl::Status SetKafkaProperty(rd_kafka_conf_t* conf, const std::string& key, const std::string& value) {
   char error[512];
   if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
-    return absl::InvalidArgumentError(absl::StrCat("Kafka property '", key, "': ", error));
+    // librdkafka's reason may quote the value: never a secret's.
+    std::string reason = error;
+    if (IsSecretKey(key) && !value.empty()) reason = absl::StrReplaceAll(reason, {{value, "***"}});
+    return absl::InvalidArgumentError(absl::StrCat("Kafka property '", key, "': ", reason));
   }
   return absl::OkStatus();
 }
@@ -40,7 +46,7 @@ absl::StatusOr<KafkaProperties> ParseKafkaProperties(const std::vector<std::stri
     const size_t eq = text.find('=');
     if (eq == std::string::npos || eq == 0) {
       return absl::InvalidArgumentError(
-          absl::StrCat("'", text, "': expected KEY=VALUE, e.g. security.protocol=SASL_SSL"));
+          absl::StrCat("'", RedactSetting(text), "': expected KEY=VALUE, e.g. security.protocol=SASL_SSL"));
     }
     properties.emplace_back(text.substr(0, eq), text.substr(eq + 1));
   }

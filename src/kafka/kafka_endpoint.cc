@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "runtime/redact.h"
 
 namespace tally {
 namespace {
@@ -34,10 +35,15 @@ bool IsKafkaEndpoint(std::string_view text) { return text.substr(0, kScheme.size
 
 absl::StatusOr<KafkaEndpoint> ParseKafkaEndpoint(std::string_view text) {
   auto invalid = [&](std::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat("'", std::string(text), "': ", std::string(why),
+    return absl::InvalidArgumentError(absl::StrCat("'", RedactUserinfo(text), "': ", std::string(why),
                                                    " (expected kafka://HOST:PORT[,HOST:PORT...]/TOPIC)"));
   };
   if (!IsKafkaEndpoint(text)) return invalid("not a kafka:// endpoint");
+  if (HasUserinfo(text)) {
+    return invalid(
+        "credentials do not belong in the endpoint, where messages and process lists show them: give "
+        "--kafka sasl.username=USER and the password in TALLY_KAFKA_SASL_PASSWORD or a --kafka-config file");
+  }
   const std::string_view rest = text.substr(kScheme.size());
   const size_t slash = rest.find('/');
   if (slash == std::string_view::npos) return invalid("no topic");

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "runtime/at_least_once_committer.h"
+#include "runtime/log.h"
 #include "runtime/task_set.h"
 
 namespace tally {
@@ -193,7 +194,7 @@ absl::Status TriggerLoop::WriteRows() {
 absl::Status TriggerLoop::CommitStaged() {
   absl::Status s = committer_.Commit(tasks_);
   if (absl::IsAborted(s)) {
-    std::fprintf(stderr, "tally: %s; redoing the work since the last commit\n", std::string(s.message()).c_str());
+    LogLine("tally", absl::StrCat(s.message(), "; redoing the work since the last commit"));
     return Revive();
   }
   return s;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "cql/completion_group.h"
 #include "cql/endpoint.h"
+#include "runtime/redact.h"
 
 namespace tally {
 namespace {
@@ -111,10 +112,15 @@ bool IsCassandraTable(std::string_view text) { return text.substr(0, kScheme.siz
 
 absl::StatusOr<CassandraTable> ParseCassandraTable(std::string_view text) {
   auto invalid = [&](std::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat("'", std::string(text), "': ", std::string(why),
+    return absl::InvalidArgumentError(absl::StrCat("'", RedactUserinfo(text), "': ", std::string(why),
                                                    " (expected cassandra://HOST:PORT[,HOST:PORT...]/KEYSPACE.TABLE)"));
   };
   if (!IsCassandraTable(text)) return invalid("not a cassandra:// endpoint");
+  if (HasUserinfo(text)) {
+    return invalid(
+        "credentials do not belong in the endpoint, where messages and process lists show them: give "
+        "--cassandra-username USER and the password in TALLY_CASSANDRA_PASSWORD");
+  }
   const std::string_view rest = text.substr(kScheme.size());
   const size_t slash = rest.find('/');
   if (slash == std::string_view::npos) return invalid("no KEYSPACE.TABLE");

@@ -239,13 +239,21 @@ absl::StatusOr<std::unique_ptr<StateDir>> StateDir::Open(const std::string& path
     instance = CheckIdentity(path, identity);
     if (!instance.ok()) return instance.status();
   }
+  dir->identity_ = identity;
   if (instance->has_value()) {
     dir->instance_id_ = std::move(**instance);
+    dir->bound_ = true;
   } else {
     dir->instance_id_ = NewInstanceId();
-    if (absl::Status s = WriteIdentity(path, identity, dir->instance_id_); !s.ok()) return s;
   }
   return dir;
+}
+
+absl::Status StateDir::Bind() {
+  if (bound_) return absl::OkStatus();
+  if (absl::Status s = WriteIdentity(path_, identity_, instance_id_); !s.ok()) return s;
+  bound_ = true;
+  return absl::OkStatus();
 }
 
 StateDir::~StateDir() {

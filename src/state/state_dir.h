@@ -21,10 +21,14 @@ struct StateDirIdentity {
 //   DIR/LOCK               flock()ed while a process uses the dir
 //   DIR/partition-N/       the local store of the task of input partition N
 //
-// The identity file is written when the dir is first used and checked on
-// every later open. `instance` is a random id made then (32 hex digits): it
-// names this dir's process to Kafka (its transactional.id), so a restart on
-// the same dir fences its own previous incarnation at once.
+// The identity file is written by Bind, once the job has committed for the
+// first time, and checked on every later open: a start that failed (a topic
+// misspelt, a usage error found after the dir was made) leaves the dir free
+// for the corrected run. `instance` is a random id (32 hex digits) made by
+// the open that found no identity file: it names this dir's process to Kafka
+// (its transactional.id), so a restart on a bound dir fences its own previous
+// incarnation at once. (Before the first commit there is nothing to fence:
+// offsets go with the group's generation, which fences a stale member.)
 //
 // Thread-compatible. The lock is released when the object is destroyed.
 class StateDir {
@@ -47,6 +51,12 @@ class StateDir {
   StateDir(const StateDir&) = delete;
   StateDir& operator=(const StateDir&) = delete;
 
+  // Records the identity (topic, group, instance) in the dir, if not yet
+  // there; from then on the dir is refused to any other job. Idempotent.
+  // Fails, naming the path, if the file cannot be written.
+  absl::Status Bind();
+  bool bound() const { return bound_; }
+
   const std::string& path() const { return path_; }
   const std::string& instance_id() const { return instance_id_; }
   // DIR/partition-N; not created here (the local store creates it).
@@ -57,7 +67,9 @@ class StateDir {
       : path_(std::move(path)), instance_id_(std::move(instance_id)), lock_fd_(lock_fd) {}
 
   std::string path_;
+  StateDirIdentity identity_;
   std::string instance_id_;
+  bool bound_ = false;
   int lock_fd_ = -1;
 };
 

@@ -67,7 +67,7 @@ class StateDirTest : public ::testing::Test {
   const StateDirIdentity job_{"events", "tally"};
 };
 
-TEST_F(StateDirTest, NewDirGetsIdentityAndKeepsItsInstanceId) {
+TEST_F(StateDirTest, NewDirGetsIdentityWhenBoundAndKeepsItsInstanceId) {
   const std::string path = (root_ / "a" / "b" / "state").string();  // parents created too
   std::string first_id;
   {
@@ -77,6 +77,11 @@ TEST_F(StateDirTest, NewDirGetsIdentityAndKeepsItsInstanceId) {
     first_id = (*dir)->instance_id();
     EXPECT_TRUE(IsInstanceId(first_id)) << first_id;
     EXPECT_TRUE(fs::exists(fs::path(path) / "LOCK"));
+    EXPECT_FALSE((*dir)->bound());
+    EXPECT_FALSE(fs::exists(fs::path(path) / "tally-state.json"));
+    ASSERT_TRUE((*dir)->Bind().ok());
+    ASSERT_TRUE((*dir)->Bind().ok());  // idempotent
+    EXPECT_TRUE((*dir)->bound());
     const std::string text = Read(fs::path(path) / "tally-state.json");
     EXPECT_NE(text.find("\"format\": 1"), std::string::npos) << text;
     EXPECT_NE(text.find("\"topic\": \"events\""), std::string::npos) << text;
@@ -94,6 +99,18 @@ TEST_F(StateDirTest, NewDirGetsIdentityAndKeepsItsInstanceId) {
   EXPECT_NE((*other)->instance_id(), first_id);
 }
 
+TEST_F(StateDirTest, AnUnboundDirIsFreeForAnotherJob) {
+  // A start that failed before its first commit (a topic misspelt) must not
+  // keep the corrected run out.
+  const std::string path = (root_ / "s").string();
+  ASSERT_TRUE(StateDir::Open(path, {"babel", "tally"}).ok());
+  auto corrected = StateDir::Open(path, job_);
+  ASSERT_TRUE(corrected.ok()) << corrected.status();
+  ASSERT_TRUE((*corrected)->Bind().ok());
+  corrected->reset();
+  EXPECT_EQ(StateDir::Open(path, {"babel", "tally"}).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
 TEST_F(StateDirTest, TaskPathIsComputedNotCreated) {
   auto dir = StateDir::Open((root_ / "s").string(), job_);
   ASSERT_TRUE(dir.ok()) << dir.status();
@@ -106,7 +123,11 @@ TEST_F(StateDirTest, TaskPathIsComputedNotCreated) {
 
 TEST_F(StateDirTest, RefusesTheDirOfAnotherTopicOrGroupAndWritesNothing) {
   const std::string path = (root_ / "s").string();
-  ASSERT_TRUE(StateDir::Open(path, job_).ok());
+  {
+    auto dir = StateDir::Open(path, job_);
+    ASSERT_TRUE(dir.ok()) << dir.status();
+    ASSERT_TRUE((*dir)->Bind().ok());
+  }
   fs::remove(fs::path(path) / "LOCK");  // to see that a refusal does not make it again
   const auto before = Snapshot(path);
 
@@ -191,6 +212,7 @@ TEST_F(StateDirTest, NamesWithJsonSpecialCharactersSurviveAReopen) {
   {
     auto dir = StateDir::Open(path, odd);
     ASSERT_TRUE(dir.ok()) << dir.status();
+    ASSERT_TRUE((*dir)->Bind().ok());
     id = (*dir)->instance_id();
   }
   auto again = StateDir::Open(path, odd);
@@ -210,6 +232,7 @@ TEST_F(StateDirTest, OneProcessAtATime) {
   const std::string path = (root_ / "s").string();
   auto first = StateDir::Open(path, job_);
   ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE((*first)->Bind().ok());
   // flock() locks belong to an open file description: a second open() of LOCK,
   // even in this process, conflicts as another process would.
   auto second = StateDir::Open(path, job_);
