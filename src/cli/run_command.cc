@@ -29,6 +29,7 @@
 #include "sink/file_dead_letter_sink.h"
 #include "kafka/kafka_dead_letter_sink.h"
 #include "kafka/kafka_endpoint.h"
+#include "kafka/changelog_reseed.h"
 #include "kafka/changelog_store_provider.h"
 #include "kafka/changelog_topic.h"
 #include "kafka/kafka_source.h"
@@ -415,6 +416,9 @@ int Run(const RunFlags& flags) {
   // --startup-wait: a job restarted while Cassandra or a broker restarts
   // starts once they are back.
   const KafkaFlags kafka = ParseKafkaFlags(flags);
+  if (flags.reseed_changelog && !kafka.input) {
+    throw UsageError{"--reseed-changelog applies to a Kafka source: it copies the local state back to the changelog"};
+  }
   Job job;
   const absl::Time give_up = absl::Now() + startup_wait;
   for (absl::Duration backoff = absl::Seconds(1);; backoff = std::min(backoff * 2, absl::Seconds(10))) {
@@ -438,8 +442,19 @@ int Run(const RunFlags& flags) {
     store_options.bootstrap_servers = kafka.input->bootstrap_servers;
     store_options.properties = kafka.properties;
     store_options.changelog_topic = job.changelog_topic;
+    store_options.input_topic = job.kafka_source->topic();
+    store_options.group = flags.group;
     store_options.lateness = options.processor.lateness;
     store_options.log = [](const std::string& message) { LogLine("tally", message); };
+    if (flags.reseed_changelog) {
+      auto reseeded =
+          ReseedChangelog(*job.state_dir, job.kafka_source->partition_count(), store_options, *job.transaction);
+      if (!reseeded.ok()) return Fail(reseeded.status());
+      LogLine("tally", absl::StrCat("reseeded ", *reseeded, " partition", *reseeded == 1 ? "" : "s",
+                                    " of changelog topic '", job.changelog_topic, "' from ", flags.state_dir,
+                                    "; now start the job without --reseed-changelog"));
+      return kExitOk;
+    }
     changelog_stores = std::make_unique<ChangelogStoreProvider>(*job.state_dir, std::move(store_options));
     stores = changelog_stores.get();
     committer = std::make_unique<TransactionalCommitter>(*job.transaction, *job.kafka_source,
@@ -503,6 +518,9 @@ CLI::App* AddRunCommand(CLI::App& app, RunFlags* f) {
           "How long a start waits for Kafka or Cassandra to become reachable (they may be restarting)");
   AddFlag(run, "--state-dir", &f->state_dir,
           "Kafka source: directory of the task state (RocksDB), restored from the changelog topic when missing");
+  AddSwitch(run, "--reseed-changelog", &f->reseed_changelog,
+            "Kafka: copy the local state in --state-dir back to a changelog topic that lost it (deleted and made "
+            "anew), then exit; see docs/fault-tolerance.md");
   AddSwitch(run, "--available-now", &f->available_now,
             "Kafka: process what the topic holds when the run starts, write, commit and exit");
   AddFlag(run, "--cassandra-replication", &f->cassandra_replication,

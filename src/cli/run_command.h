@@ -31,6 +31,8 @@ struct RunFlags {
   // Where a Kafka source's task state lives (durable, exactly once).
   std::string state_dir = "tally-state";
   std::string startup_wait = "2m";
+  // Copy the local state back to a changelog topic that lost it, then exit.
+  bool reseed_changelog = false;
   // Cassandra / Keyspaces sink.
   std::string cassandra_replication = "{'class': 'SimpleStrategy', 'replication_factor': 1}";
   std::string cassandra_username;

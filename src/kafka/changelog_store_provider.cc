@@ -6,6 +6,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "kafka/changelog_topic.h"
+#include "kafka/committed_offset.h"
+#include "state/state_codec.h"
 #include "state/change_logging_dedup_store.h"
 #include "state/memory_dedup_store.h"
 #include "state/memory_window_store.h"
@@ -16,7 +18,52 @@ namespace {
 // Records applied to the local store per write while restoring.
 constexpr size_t kRestoreBatch = 4096;
 
+// True if `store` holds the meta record every commit writes: some state.
+absl::StatusOr<bool> HoldsState(const LocalStateStore& store) {
+  bool found = false;
+  absl::Status s = store.Scan(state_codec::kMetaKey, [&](std::string_view key, std::string_view) {
+    found |= key == state_codec::kMetaKey;
+  });
+  if (!s.ok()) return s;
+  return found;
+}
+
 }  // namespace
+
+absl::Status ChangelogStoreProvider::LostChangelogError(int32_t partition, int64_t checkpoint,
+                                                        const ChangelogOffsets& offsets) const {
+  const bool past_end = checkpoint > offsets.end;
+  return absl::FailedPreconditionError(absl::StrCat(
+      "changelog topic '", options_.changelog_topic, "' partition ", partition,
+      past_end ? absl::StrCat(" ends at offset ", offsets.end)
+               : absl::StrCat(" starts at offset ", offsets.start),
+      ", but the local state ", dir_.TaskPath(partition), " has checkpoint ", checkpoint,
+      past_end ? ": the topic was deleted and made anew" : ": the topic was truncated",
+      "; refusing to start, as restoring from it would forget the job's state (dedup, counts). If this local state "
+      "is the partition's latest (this process owned it last), copy it back: run the job once with "
+      "--reseed-changelog added; else the state is lost (docs/fault-tolerance.md)"));
+}
+
+absl::Status ChangelogStoreProvider::CheckStateOfCommittedInput(int32_t partition,
+                                                                const LocalStateStore& store) const {
+  if (options_.group.empty()) return absl::OkStatus();
+  auto holds = HoldsState(store);
+  if (!holds.ok()) return holds.status();
+  if (*holds) return absl::OkStatus();
+  auto committed = ReadCommittedOffset(options_.bootstrap_servers, options_.properties, options_.group,
+                                       options_.input_topic, partition);
+  if (!committed.ok()) return committed.status();
+  // Offset 0 covers no record: nothing was counted, no state is missing.
+  if (*committed <= 0) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "changelog topic '", options_.changelog_topic, "' partition ", partition, " holds no state, but group '",
+      options_.group, "' has committed offset ", *committed, " of topic '", options_.input_topic, "' partition ",
+      partition, ": the topic was deleted and made anew, and the local state ", dir_.TaskPath(partition),
+      " is missing too; refusing to start, as counting on from that offset would forget the job's state (dedup, "
+      "counts). If a state dir of this job still holds the partition's latest state, run the job once on it with "
+      "--reseed-changelog added; else the state is lost: count the input again under a new --group, into a new "
+      "table (docs/fault-tolerance.md)"));
+}
 
 absl::StatusOr<std::unique_ptr<LocalStateStore>> ChangelogStoreProvider::Restore(int32_t partition) {
   const std::string path = dir_.TaskPath(partition);
@@ -49,12 +96,13 @@ absl::StatusOr<std::unique_ptr<LocalStateStore>> ChangelogStoreProvider::Restore
           batch.clear();
           return s;
         });
-    if (absl::IsOutOfRange(end.status()) && attempt == 0) {
-      Log(absl::StrCat("partition ", partition, ": the local state does not fit the changelog (",
-                       end.status().message(), "); rebuilding it from the changelog"));
-      store->reset();
-      if (auto s = LocalStateStore::Destroy(path); !s.ok()) return s;
-      continue;
+    if (absl::IsOutOfRange(end.status()) && from > 0) {
+      // The checkpoint is outside the partition: the topic lost state. Never
+      // rebuild from it (see the class comment); keep the local store.
+      auto offsets = ReadChangelogOffsets(options_.bootstrap_servers, options_.properties, options_.changelog_topic,
+                                          partition);
+      if (!offsets.ok()) return offsets.status();
+      if (from > offsets->end || from < offsets->start) return LostChangelogError(partition, from, *offsets);
     }
     if (!end.ok()) {
       return absl::Status(end.status().code(), absl::StrCat("restoring the state of partition ", partition,
@@ -62,6 +110,9 @@ absl::StatusOr<std::unique_ptr<LocalStateStore>> ChangelogStoreProvider::Restore
                                                             end.status().message()));
     }
     if (auto s = (*store)->Apply(batch, *end); !s.ok()) return s;
+    if (from == 0) {
+      if (auto s = CheckStateOfCommittedInput(partition, **store); !s.ok()) return s;
+    }
     if (records > 0 || from == 0) {
       Log(absl::StrFormat("partition %d: restored %d changelog records (offsets %d to %d) in %.2f s", partition,
                           records, from, *end, absl::ToDoubleSeconds(absl::Now() - start)));

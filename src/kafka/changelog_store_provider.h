@@ -4,6 +4,7 @@
 #include <functional>
 #include <string>
 
+#include "kafka/changelog_topic.h"
 #include "kafka/kafka_config.h"
 #include "state/state_dir.h"
 #include "state/store_provider.h"
@@ -14,6 +15,11 @@ struct ChangelogStoreOptions {
   std::string bootstrap_servers;
   KafkaProperties properties;
   std::string changelog_topic;
+  // The job's input topic and consumer group: a task whose changelog holds no
+  // state while the group has committed offsets for its partition refuses to
+  // open. Empty group: no such check (tests).
+  std::string input_topic;
+  std::string group;
   Micros lateness = 0;  // the processor's: which restored dedup entries are live
   // Told what a task's opening did (restored how much, from where, or why
   // the local store was rebuilt). May be empty.
@@ -24,9 +30,19 @@ struct ChangelogStoreOptions {
 // set, and backed by its local store (RocksDB, under the state dir) and its
 // changelog partition. Open brings the local store up to the changelog's
 // end, reading from the store's checkpoint on (nothing, after a clean stop),
-// then loads it into fresh memory stores. A local store that is corrupt,
-// missing, or that does not fit the changelog (a checkpoint past its end:
-// the topic was made anew) is rebuilt from the whole changelog.
+// then loads it into fresh memory stores. A local store that is corrupt or
+// missing is rebuilt from the whole changelog.
+//
+// A changelog that lost state is never taken as the truth (rebuilding from
+// it would forget the dedup entries and restart the counts): Open fails with
+// FailedPrecondition, naming the topic, the partition, the offsets and what
+// to do, and leaves the local store as it is, when
+//   - the local checkpoint is outside the changelog partition (past its end:
+//     the topic was deleted and made anew; before its start: truncated), or
+//   - the changelog partition holds no state at all while the group has
+//     committed an input offset for the partition (the topic was made anew
+//     and the local store is missing too).
+// The first is repaired from an intact local store by ReseedChangelog.
 class ChangelogStoreProvider final : public StoreProvider {
  public:
   ChangelogStoreProvider(StateDir& dir, ChangelogStoreOptions options) : dir_(dir), options_(std::move(options)) {}
@@ -37,6 +53,11 @@ class ChangelogStoreProvider final : public StoreProvider {
  private:
   // Opens the local store of `partition` and reads the changelog into it.
   absl::StatusOr<std::unique_ptr<LocalStateStore>> Restore(int32_t partition);
+  // The refusal of a local checkpoint outside the changelog partition.
+  absl::Status LostChangelogError(int32_t partition, int64_t checkpoint, const ChangelogOffsets& offsets) const;
+  // A task that restored no state at all: refused if its input partition has
+  // a committed offset (see the class comment).
+  absl::Status CheckStateOfCommittedInput(int32_t partition, const LocalStateStore& store) const;
   void Log(const std::string& message) const {
     if (options_.log) options_.log(message);
   }

@@ -186,8 +186,8 @@ absl::Status EnsureChangelogTopic(rd_kafka_t* client, const std::string& topic, 
     return absl::FailedPreconditionError(absl::StrCat(
         where, " has cleanup.policy=", *policy, "; tally needs compact: kafka-configs --bootstrap-server ", servers,
         " --alter --entity-type topics --entity-name ", topic,
-        " --add-config cleanup.policy=compact, or delete the topic (tally then makes it anew and restores nothing: "
-        "the local state is the only copy)"));
+        " --add-config cleanup.policy=compact (do not delete the topic: it holds the job's state, and tally refuses "
+        "to start on a changelog made anew while the group has committed offsets; docs/fault-tolerance.md)"));
   }
   if (*count < partitions) {
     // Partition N holds the state of input partition N, whatever the key:
@@ -241,6 +241,39 @@ struct MessageBatch {
 
 }  // namespace
 
+absl::StatusOr<ChangelogOffsets> ReadChangelogOffsets(const std::string& bootstrap_servers,
+                                                      const KafkaProperties& properties, const std::string& topic,
+                                                      int32_t partition, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  const std::string where = absl::StrCat("kafka://", bootstrap_servers, "/", topic, " partition ", partition);
+  PartitionReader watermarks;
+  if (auto s = watermarks.Open({{"bootstrap.servers", bootstrap_servers},
+                                {"client.id", "tally-restore"},
+                                {"isolation.level", "read_uncommitted"},
+                                {"allow.auto.create.topics", "false"}},
+                               properties, where);
+      !s.ok()) {
+    return s;
+  }
+  ChangelogOffsets offsets;
+  const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(watermarks.get(), topic.c_str(), partition,
+                                                                   &offsets.start, &offsets.end, RemainingMs(deadline));
+  switch (err) {
+    case RD_KAFKA_RESP_ERR_NO_ERROR:
+      return offsets;
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+      return absl::NotFoundError(absl::StrCat(where, ": no such topic or partition (", KafkaErrorText(err), ")"));
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+      return KafkaUnreachableError(bootstrap_servers, timeout, err);
+    default:
+      return absl::UnavailableError(absl::StrCat(where, ": cannot read its offsets: ", KafkaErrorText(err)));
+  }
+}
+
 absl::StatusOr<int64_t> ReadChangelog(const std::string& bootstrap_servers, const KafkaProperties& properties,
                                       const std::string& topic, int32_t partition, int64_t from_offset,
                                       const std::function<absl::Status(const ChangelogRecord&)>& f,
@@ -252,34 +285,9 @@ absl::StatusOr<int64_t> ReadChangelog(const std::string& bootstrap_servers, cons
   // query answers the last stable offset instead, which stops short of an
   // open transaction (to be waited for) and, for a moment after a commit,
   // of that commit's own records, until the broker writes its marker.
-  int64_t low = 0, high = 0;
-  {
-    PartitionReader watermarks;
-    if (auto s = watermarks.Open({{"bootstrap.servers", bootstrap_servers},
-                                  {"client.id", "tally-restore"},
-                                  {"isolation.level", "read_uncommitted"},
-                                  {"allow.auto.create.topics", "false"}},
-                                 properties, where);
-        !s.ok()) {
-      return s;
-    }
-    const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(watermarks.get(), topic.c_str(), partition, &low,
-                                                                     &high, RemainingMs(deadline));
-    switch (err) {
-      case RD_KAFKA_RESP_ERR_NO_ERROR:
-        break;
-      case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
-      case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
-      case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
-        return absl::NotFoundError(absl::StrCat(where, ": no such topic or partition (", KafkaErrorText(err), ")"));
-      case RD_KAFKA_RESP_ERR__TIMED_OUT:
-      case RD_KAFKA_RESP_ERR__TRANSPORT:
-      case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
-        return KafkaUnreachableError(bootstrap_servers, timeout, err);
-      default:
-        return absl::UnavailableError(absl::StrCat(where, ": cannot read its offsets: ", KafkaErrorText(err)));
-    }
-  }
+  auto offsets = ReadChangelogOffsets(bootstrap_servers, properties, topic, partition, timeout);
+  if (!offsets.ok()) return offsets.status();
+  const int64_t low = offsets->start, high = offsets->end;
   if (from_offset < low || from_offset > high) {
     return absl::OutOfRangeError(absl::StrCat(
         where, ": offset ", from_offset, " is outside the partition, which holds offsets ", low, " to ", high,

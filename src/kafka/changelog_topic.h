@@ -31,6 +31,21 @@ std::string ChangelogTopicName(const std::string& group, const std::string& inpu
 absl::Status EnsureChangelogTopic(rd_kafka_t* client, const std::string& topic, int32_t partitions,
                                   absl::Duration timeout = absl::Seconds(30));
 
+// The offsets a changelog partition holds: from `start` (its log start
+// offset) to `end` (its high watermark, the offset its next record gets).
+struct ChangelogOffsets {
+  int64_t start = 0;
+  int64_t end = 0;
+};
+
+// Asks the cluster for partition `partition` of `topic`'s offsets (read
+// uncommitted: `end` is past any open transaction). NotFound if there is no
+// such topic or partition; Unavailable if the cluster does not answer within
+// `timeout`.
+absl::StatusOr<ChangelogOffsets> ReadChangelogOffsets(const std::string& bootstrap_servers,
+                                                      const KafkaProperties& properties, const std::string& topic,
+                                                      int32_t partition, absl::Duration timeout = absl::Seconds(30));
+
 // One record read back from a changelog partition.
 struct ChangelogRecord {
   std::string_view key;

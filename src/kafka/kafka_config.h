@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,8 +19,15 @@ namespace tally {
 using KafkaProperties = std::vector<std::pair<std::string, std::string>>;
 
 // Parses "key=value" texts and has librdkafka check each key and value. Fails
-// naming the first bad text and what is wrong with it.
+// (InvalidArgument) naming the first bad text and what is wrong with it, or
+// naming the first key tally owns (OwnedKafkaProperty) and why.
 absl::StatusOr<KafkaProperties> ParseKafkaProperties(const std::vector<std::string>& texts);
+
+// If tally sets `key` itself and a user's value would break exactly once or
+// the job's identity (isolation.level, transactional.id, ...; also under an
+// alias librdkafka accepts, or with a "topic." prefix): why, in a few words.
+// nullopt for a key the user may set.
+std::optional<std::string_view> OwnedKafkaProperty(std::string_view key);
 
 // Owners of librdkafka's handles.
 struct KafkaConfDeleter {

@@ -1,6 +1,7 @@
 #include "kafka/kafka_transaction.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 
@@ -60,7 +61,19 @@ absl::Status InitError(const std::string& servers, const std::string& id, absl::
   }
 }
 
+// The producer's transaction.timeout.ms, as librdkafka holds it.
+absl::Duration TransactionTimeoutOf(rd_kafka_t* producer) {
+  char value[32] = "";
+  size_t size = sizeof value;
+  if (rd_kafka_conf_get(rd_kafka_conf(producer), "transaction.timeout.ms", value, &size) != RD_KAFKA_CONF_OK) {
+    return absl::Seconds(60);  // librdkafka's default
+  }
+  return absl::Milliseconds(std::atoll(value));
+}
+
 }  // namespace
+
+absl::Duration TransactionRetryWindow(absl::Duration transaction_timeout) { return transaction_timeout * 3 / 4; }
 
 absl::StatusOr<std::unique_ptr<KafkaTransaction>> KafkaTransaction::Open(const std::string& bootstrap_servers,
                                                                         const std::string& transactional_id,
@@ -74,7 +87,8 @@ absl::StatusOr<std::unique_ptr<KafkaTransaction>> KafkaTransaction::Open(const s
                                           {"enable.idempotence", "true"},
                                           // librdkafka's default, spelled out: how long the broker lets
                                           // a transaction of a dead process hold back read_committed
-                                          // readers before aborting it.
+                                          // readers before aborting it. Tunable (--kafka): the retry
+                                          // window of a transaction's steps derives from it.
                                           {"transaction.timeout.ms", "60000"},
                                       },
                                       timeout);
@@ -87,7 +101,11 @@ absl::StatusOr<std::unique_ptr<KafkaTransaction>> KafkaTransaction::Open(const s
 }
 
 KafkaTransaction::KafkaTransaction(std::unique_ptr<KafkaProducer> producer, absl::Duration timeout)
-    : producer_(std::move(producer)), timeout_(timeout) {}
+    : producer_(std::move(producer)), timeout_(timeout), transaction_timeout_(TransactionTimeoutOf(producer_->handle())) {}
+
+int KafkaTransaction::CallTimeoutMs(absl::Time deadline) const {
+  return std::max(1, KafkaTimeoutMs(std::min(timeout_, deadline - absl::Now())));
+}
 
 KafkaTransaction::~KafkaTransaction() {
   // An open transaction left to the broker would hold back every
@@ -131,7 +149,8 @@ absl::Status KafkaTransaction::Begin() {
   return status;
 }
 
-absl::Status KafkaTransaction::SendOffsets(rd_kafka_t* consumer, const rd_kafka_topic_partition_list_t* offsets) {
+absl::Status KafkaTransaction::SendOffsets(rd_kafka_t* consumer, const rd_kafka_topic_partition_list_t* offsets,
+                                          absl::Time deadline) {
   std::unique_ptr<rd_kafka_consumer_group_metadata_t, GroupMetadataDeleter> metadata(
       rd_kafka_consumer_group_metadata(consumer));
   if (metadata == nullptr) {
@@ -140,11 +159,12 @@ absl::Status KafkaTransaction::SendOffsets(rd_kafka_t* consumer, const rd_kafka_
   }
   return Classify("offsets",
                   rd_kafka_send_offsets_to_transaction(producer_->handle(), offsets, metadata.get(),
-                                                       KafkaTimeoutMs(timeout_)));
+                                                       CallTimeoutMs(deadline)));
 }
 
-absl::Status KafkaTransaction::Commit() {
-  absl::Status status = Classify("commit", rd_kafka_commit_transaction(producer_->handle(), KafkaTimeoutMs(timeout_)));
+absl::Status KafkaTransaction::Commit(absl::Time deadline) {
+  absl::Status status =
+      Classify("commit", rd_kafka_commit_transaction(producer_->handle(), CallTimeoutMs(deadline)));
   if (status.ok()) in_transaction_ = false;
   return status;
 }

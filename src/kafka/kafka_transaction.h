@@ -27,6 +27,14 @@ namespace tally {
 //     must exit without committing anything more.
 // Messages name the cluster and librdkafka's reason.
 //
+// How long the steps of one transaction (begin, send offsets, commit) may be
+// retried in all: well below `transaction_timeout` (transaction.timeout.ms).
+// Past that the broker aborts the transaction by itself and bumps the
+// producer's epoch, so a step retried any longer would end fenced (fatal)
+// rather than merely aborted (redone). A quarter is left for the round trips
+// of the abort that follows a give-up.
+absl::Duration TransactionRetryWindow(absl::Duration transaction_timeout);
+
 // Not thread-safe.
 class KafkaTransaction {
  public:
@@ -54,24 +62,37 @@ class KafkaTransaction {
   // Adds `offsets` (the next offset to read, per input partition) of the
   // consumer `consumer` to the transaction, with the consumer's group
   // metadata, so a zombie from an older generation of the group is fenced.
-  absl::Status SendOffsets(rd_kafka_t* consumer, const rd_kafka_topic_partition_list_t* offsets);
+  // Waits until `deadline` at most (and the timeout given to Open).
+  absl::Status SendOffsets(rd_kafka_t* consumer, const rd_kafka_topic_partition_list_t* offsets,
+                           absl::Time deadline = absl::InfiniteFuture());
 
   // Commits: flushes every record, then commits. On success every record
   // produced since Begin is acknowledged and
-  // producer().LastOffset(topic, partition) tells where they went.
-  absl::Status Commit();
+  // producer().LastOffset(topic, partition) tells where they went. Waits
+  // until `deadline` at most (and the timeout given to Open); a timeout is
+  // retriable.
+  absl::Status Commit(absl::Time deadline = absl::InfiniteFuture());
 
   // Aborts the open transaction, if any; ok if none is open.
   absl::Status Abort();
 
   bool in_transaction() const { return in_transaction_; }
 
+  // The producer's transaction.timeout.ms (tally's 60 s, or the user's
+  // --kafka value), and the retry window derived from it.
+  absl::Duration transaction_timeout() const { return transaction_timeout_; }
+  absl::Duration retry_window() const { return TransactionRetryWindow(transaction_timeout_); }
+
  private:
+  // The timeout of one call that must end by `deadline`.
+  int CallTimeoutMs(absl::Time deadline) const;
+
   // Turns a librdkafka transactional error into the statuses above.
   absl::Status Classify(const char* what, rd_kafka_error_t* error);
 
   std::unique_ptr<KafkaProducer> producer_;
   absl::Duration timeout_;
+  absl::Duration transaction_timeout_;
   bool in_transaction_ = false;
 };
 

@@ -19,7 +19,7 @@ absl::Status TransactionalCommitter::Commit(TaskSet& tasks) {
   if (!s.ok()) {
     // Fatal (fenced, or the producer is dead): nothing more may be committed.
     if (absl::IsFailedPrecondition(s) || absl::IsInternal(s)) return s;
-    // Abortable, or the cluster stayed away longer than retry_for: abort,
+    // Abortable, or the cluster stayed away longer than the retry window: abort,
     // and the loop redoes the work from the last commit.
     if (absl::Status aborted = transaction_.Abort(); absl::IsFailedPrecondition(aborted)) return aborted;
     return absl::AbortedError(absl::StrCat("the transaction did not commit: ", s.message()));
@@ -48,11 +48,13 @@ absl::Status TransactionalCommitter::Commit(TaskSet& tasks) {
 }
 
 absl::Status TransactionalCommitter::TryCommit(TaskSet& tasks) {
-  const absl::Time give_up = absl::Now() + retry_for_;
+  // Every step, retries and each call's own wait included, ends by
+  // `give_up`, before the broker would time the transaction out.
+  const absl::Time give_up = absl::Now() + transaction_.retry_window();
   auto retried = [&](auto&& call) {
     for (;;) {
       absl::Status s = call();
-      if (!IsRetriable(s) || absl::Now() >= give_up) return s;
+      if (!IsRetriable(s) || absl::Now() + absl::Milliseconds(500) >= give_up) return s;
       absl::SleepFor(absl::Milliseconds(500));
     }
   };
@@ -82,11 +84,10 @@ absl::Status TransactionalCommitter::TryCommit(TaskSet& tasks) {
     return fatal ? status : absl::AbortedError(status.message());
   }
   if (offsets->cnt > 0) {
-    if (auto s = retried([&] { return transaction_.SendOffsets(source_.consumer(), offsets.get()); }); !s.ok()) {
-      return s;
-    }
+    auto send = [&] { return transaction_.SendOffsets(source_.consumer(), offsets.get(), give_up); };
+    if (auto s = retried(send); !s.ok()) return s;
   }
-  return retried([&] { return transaction_.Commit(); });
+  return retried([&] { return transaction_.Commit(give_up); });
 }
 
 }  // namespace tally

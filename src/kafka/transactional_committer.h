@@ -21,18 +21,20 @@ namespace tally {
 // changes, with the changelog offset after them as its checkpoint.
 //
 // A broker that is briefly away (a restart) is waited for: a retriable
-// failure is retried for up to `retry_for`. An abortable one aborts the
-// transaction and returns Aborted (the loop redoes the work); a fatal one
-// (fenced) returns FailedPrecondition.
+// failure is retried within the transaction's retry window
+// (KafkaTransaction::retry_window, below transaction.timeout.ms, so the
+// broker never times the transaction out while tally still retries it).
+// Beyond it, or on an abortable failure, the transaction is aborted and
+// Commit returns Aborted (the loop redoes the work); a fatal one (fenced)
+// returns FailedPrecondition.
 class TransactionalCommitter final : public Committer {
  public:
   TransactionalCommitter(KafkaTransaction& transaction, KafkaSource& source, KafkaDeadLetterSink& dead_letters,
-                         std::string changelog_topic, absl::Duration retry_for = absl::Minutes(2))
+                         std::string changelog_topic)
       : transaction_(transaction),
         source_(source),
         dead_letters_(dead_letters),
-        changelog_topic_(std::move(changelog_topic)),
-        retry_for_(retry_for) {}
+        changelog_topic_(std::move(changelog_topic)) {}
 
   bool carries_dead_letters() const override { return true; }
   absl::Status Commit(TaskSet& tasks) override;
@@ -45,7 +47,6 @@ class TransactionalCommitter final : public Committer {
   KafkaSource& source_;
   KafkaDeadLetterSink& dead_letters_;
   std::string changelog_topic_;
-  absl::Duration retry_for_;
 };
 
 }  // namespace tally

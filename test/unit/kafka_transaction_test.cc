@@ -120,5 +120,24 @@ TEST(KafkaTransactionMockTest, AbortWithNothingOpenIsFine) {
   EXPECT_TRUE((*txn)->Abort().ok());
 }
 
+// The steps of a transaction are retried only while the broker would still
+// let it commit: a window below transaction.timeout.ms, tally's default or
+// the user's, never the fixed 2 minutes that outlasted the 60 s timeout.
+TEST(KafkaTransactionMockTest, TheRetryWindowEndsBeforeTheTransactionTimesOut) {
+  MockCluster cluster;
+  auto txn = KafkaTransaction::Open(cluster.bootstrap_servers(), "tally-7", {}, absl::Seconds(5));
+  ASSERT_TRUE(txn.ok()) << txn.status();
+  EXPECT_EQ((*txn)->transaction_timeout(), absl::Seconds(60));
+  EXPECT_LT((*txn)->retry_window(), (*txn)->transaction_timeout());
+  EXPECT_GE((*txn)->retry_window(), (*txn)->transaction_timeout() / 2);
+
+  auto tuned = KafkaTransaction::Open(cluster.bootstrap_servers(), "tally-8", {{"transaction.timeout.ms", "20000"}},
+                                      absl::Seconds(5));
+  ASSERT_TRUE(tuned.ok()) << tuned.status();
+  EXPECT_EQ((*tuned)->transaction_timeout(), absl::Seconds(20));
+  EXPECT_LT((*tuned)->retry_window(), absl::Seconds(20));
+  EXPECT_GT((*tuned)->retry_window(), absl::ZeroDuration());
+}
+
 }  // namespace
 }  // namespace tally
