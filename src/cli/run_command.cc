@@ -149,11 +149,24 @@ absl::StatusOr<std::unique_ptr<Sink>> OpenSink(const RunFlags& flags) {
     options.replication = flags.cassandra_replication;
     options.username = flags.cassandra_username;
     options.password = flags.cassandra_password;
+    // Nothing secret goes out in clear by accident: TLS options without TLS
+    // would connect in plaintext, and SASL PLAIN sends the password as is.
+    if (!flags.cassandra_tls && (!flags.cassandra_ca_file.empty() || flags.cassandra_skip_verify)) {
+      throw UsageError{absl::StrCat(flags.cassandra_skip_verify ? "--cassandra-skip-verify" : "--cassandra-ca-file",
+                                    " needs --cassandra-tls (without it the connection is plaintext)")};
+    }
+    if (!flags.cassandra_tls && !flags.cassandra_allow_plaintext_auth &&
+        (!flags.cassandra_username.empty() || !flags.cassandra_password.empty())) {
+      throw UsageError{
+          "--cassandra-username/--cassandra-password without --cassandra-tls would send the password in clear: "
+          "add --cassandra-tls, or --cassandra-allow-plaintext-auth on a trusted network"};
+    }
     options.tls = flags.cassandra_tls;
     options.ca_file = flags.cassandra_ca_file;
     options.verify_server_certificate = !flags.cassandra_skip_verify;
     if (flags.cassandra_in_flight < 1) throw UsageError{"--cassandra-in-flight: must be at least 1"};
     options.max_in_flight = flags.cassandra_in_flight;
+    options.stop = &stop_requested;  // a write to a server that went silent must not hold up a SIGTERM
     auto sink = CassandraSink::Open(options);
     if (!sink.ok()) return sink.status();
     return std::unique_ptr<Sink>(std::move(*sink));
@@ -533,6 +546,8 @@ CLI::App* AddRunCommand(CLI::App& app, RunFlags* f) {
   AddFlag(run, "--cassandra-ca-file", &f->cassandra_ca_file, "PEM file of CAs to trust (default: the system's)");
   AddSwitch(run, "--cassandra-skip-verify", &f->cassandra_skip_verify,
             "Do not verify the server's certificate (testing only)");
+  AddSwitch(run, "--cassandra-allow-plaintext-auth", &f->cassandra_allow_plaintext_auth,
+            "Send the username and password without --cassandra-tls (a trusted network only)");
   AddFlag(run, "--cassandra-in-flight", &f->cassandra_in_flight, "Write requests in flight at most");
   AddConfigFlag(run);
   return run;

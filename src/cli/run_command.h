@@ -40,6 +40,7 @@ struct RunFlags {
   bool cassandra_tls = false;
   std::string cassandra_ca_file;
   bool cassandra_skip_verify = false;
+  bool cassandra_allow_plaintext_auth = false;
   int cassandra_in_flight = 1024;
 };
 

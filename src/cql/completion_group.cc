@@ -68,6 +68,11 @@ absl::Status CompletionGroup::WaitFor(absl::Duration timeout) {
   return OutcomeLocked();
 }
 
+bool CompletionGroup::WaitForPendingAtMost(int64_t n, absl::Duration timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout), [&] { return pending_ <= n; });
+}
+
 int64_t CompletionGroup::pending() const {
   std::lock_guard<std::mutex> lock(mu_);
   return pending_;

@@ -22,7 +22,9 @@ namespace tally::cql {
 //   absl::Status s = group.Wait();  // OK, or the first error with counts
 //
 // Thread-safe. The callbacks it hands out point to it, so it must outlive
-// them; the destructor waits for every one still pending.
+// them; the destructor waits for every one still pending. A caller that may
+// stop waiting before every request is done (a deadline) holds the group by
+// shared_ptr and has each callback hold a copy too.
 class CompletionGroup {
  public:
   CompletionGroup() = default;
@@ -44,6 +46,10 @@ class CompletionGroup {
   absl::Status Wait();
   // As Wait, but gives up after `timeout` with DEADLINE_EXCEEDED.
   absl::Status WaitFor(absl::Duration timeout);
+  // Blocks until at most `n` requests are pending (true) or `timeout` passes
+  // (false): the building block of a wait that also watches a deadline or a
+  // stop flag.
+  bool WaitForPendingAtMost(int64_t n, absl::Duration timeout);
 
   int64_t pending() const;
   int64_t succeeded() const;

@@ -108,18 +108,35 @@ void Connection::StartTls() {
   const std::string& host = options_.endpoint.host;
   asio::error_code not_ip;
   asio::ip::make_address(host, not_ip);
-  if (not_ip) SSL_set_tlsext_host_name(tls_->native_handle(), host.c_str());  // SNI is for names only
+  SSL* ssl = tls_->native_handle();
+  if (not_ip) SSL_set_tlsext_host_name(ssl, host.c_str());  // SNI is for names only
   if (SSL_CTX_get_verify_mode(options_.tls->native_handle()) & SSL_VERIFY_PEER) {
-    tls_->set_verify_callback(asio::ssl::host_name_verification(host));
+    // OpenSSL's own check, as part of the chain's verification, so that a
+    // mismatch is reported as one (X509_V_ERR_HOSTNAME_MISMATCH) rather than
+    // as an unspecified verification error.
+    if (not_ip) {
+      SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      SSL_set1_host(ssl, host.c_str());
+    } else {
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str());
+    }
   }
   tls_->async_handshake(asio::ssl::stream_base::client, [self = shared_from_this()](const asio::error_code& ec) {
     if (self->state_ != State::kConnecting) return;
     if (ec) {
+      // Never UNAVAILABLE: the server answered, and what it said (a
+      // certificate that does not verify, no TLS at all, a reset) will not
+      // change by trying again. A handshake that hangs times out (above).
       std::string why = ec.message();
       const long verify = SSL_get_verify_result(self->tls_->native_handle());
-      if (verify != X509_V_OK) absl::StrAppend(&why, " (", X509_verify_cert_error_string(verify), ")");
+      if (verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH) {
+        absl::StrAppend(&why, " (host name mismatch: the server's certificate does not name ",
+                        self->options_.endpoint.host, ")");
+      } else if (verify != X509_V_OK) {
+        absl::StrAppend(&why, " (", X509_verify_cert_error_string(verify), ")");
+      }
       return self->FailConnect(
-          absl::UnavailableError(absl::StrCat("TLS handshake with ", self->name_, " failed: ", why)));
+          absl::FailedPreconditionError(absl::StrCat("TLS handshake with ", self->name_, " failed: ", why)));
     }
     self->Connected();
   });
@@ -182,8 +199,11 @@ void Connection::CloseNow(const absl::Status& reason) {
   asio::error_code ignored;
   Lowest().close(ignored);
 
-  const absl::Status lost =
-      absl::UnavailableError(absl::StrCat("connection to ", name_, " lost: ", reason.message()));
+  // A broken peer (DATA_LOSS: a protocol violation; FAILED_PRECONDITION: not
+  // a CQL server) stays what it is, so that nobody retries it as an outage.
+  const absl::StatusCode code =
+      absl::IsDataLoss(reason) || absl::IsFailedPrecondition(reason) ? reason.code() : absl::StatusCode::kUnavailable;
+  const absl::Status lost(code, absl::StrCat("connection to ", name_, " lost: ", reason.message()));
   for (ResponseCallback& cb : failed) cb(lost);
   if (hooks_.on_close) hooks_.on_close(reason);
 }
@@ -297,8 +317,17 @@ void Connection::StartRead() {
 void Connection::OnRead(const asio::error_code& ec, size_t n) {
   if (state_ != State::kOpen) return;
   if (ec) {
-    return CloseNow(absl::UnavailableError(ec == asio::error::eof ? std::string("the server closed the connection")
-                                                                   : absl::StrCat("read failed: ", ec.message())));
+    std::string why = ec == asio::error::eof ? std::string("the server closed the connection")
+                                             : absl::StrCat("read failed: ", ec.message());
+    if (frames_received_ == 0 && ec == asio::error::connection_reset) {
+      // A server that resets the connection instead of answering its first
+      // request is not a CQL server (or not one this client can talk to):
+      // not an outage to wait out. A plain close is not taken for that: it is
+      // also what a Cassandra at its connection limit or shutting down does.
+      return CloseNow(absl::FailedPreconditionError(
+          absl::StrCat(why, " before answering any request: not a CQL native protocol v4 server?")));
+    }
+    return CloseNow(absl::UnavailableError(why));
   }
   in_end_ += n;
   while (state_ == State::kOpen) {
@@ -307,7 +336,8 @@ void Connection::OnRead(const asio::error_code& ec, size_t n) {
     const absl::string_view bytes(in_.data() + in_begin_, available);
     absl::StatusOr<FrameHeader> header = DecodeFrameHeader(bytes, Direction::kResponse);
     if (!header.ok()) {
-      return CloseNow(absl::DataLossError(absl::StrCat("protocol violation: ", header.status().message())));
+      return CloseNow(absl::DataLossError(absl::StrCat("protocol violation: ", header.status().message(),
+                                                       frames_received_ == 0 ? " (not a CQL server?)" : "")));
     }
     const size_t size = kFrameHeaderSize + header->length;
     if (available < size) {
@@ -319,6 +349,7 @@ void Connection::OnRead(const asio::error_code& ec, size_t n) {
       }
       break;
     }
+    ++frames_received_;
     Deliver(*header, bytes.substr(kFrameHeaderSize, header->length));
     in_begin_ += size;
   }

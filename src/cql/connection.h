@@ -46,7 +46,10 @@ struct ConnectionHooks {
 
 // The outcome of one request: the response frame, whose body is valid only
 // during the callback, or DEADLINE_EXCEEDED (no response within the request's
-// timeout) or UNAVAILABLE (connection lost or closed before the response).
+// timeout) or UNAVAILABLE (connection lost or closed before the response), or,
+// from a peer that is broken rather than away, DATA_LOSS (it broke the
+// protocol: a bad frame header, a body over kMaxFrameBodySize) or
+// FAILED_PRECONDITION (it reset the connection without ever answering).
 using ResponseCallback = absl::AnyInvocable<void(absl::StatusOr<Frame> response)>;
 
 // One TCP or TLS connection to a CQL server, multiplexing many requests by
@@ -84,8 +87,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Resolves the host, connects within connect_timeout (TCP, then the TLS
   // handshake if configured), and starts reading. `done` runs once, on the io
-  // thread: OK, UNAVAILABLE naming the endpoint and the cause ("cannot connect
-  // to 127.0.0.1:1: Connection refused"), or DEADLINE_EXCEEDED. Call once.
+  // thread: OK; UNAVAILABLE naming the endpoint and the cause ("cannot connect
+  // to 127.0.0.1:1: Connection refused") or DEADLINE_EXCEEDED when the server
+  // cannot be reached, which may pass; FAILED_PRECONDITION when the TLS
+  // handshake fails (a certificate that does not verify, "host name mismatch",
+  // a server that does not speak TLS), which will not. Call once.
   void AsyncConnect(absl::AnyInvocable<void(absl::Status)> done);
 
   // Queues a request frame (header and body as request.h builds them; its
@@ -161,6 +167,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::vector<char> in_;  // read buffer: [in_begin_, in_end_) holds unparsed bytes
   size_t in_begin_ = 0;
   size_t in_end_ = 0;
+  uint64_t frames_received_ = 0;
   std::string out_writing_;  // the bytes of the socket write in progress
   std::vector<ToArm> arming_;
 

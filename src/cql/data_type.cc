@@ -14,7 +14,7 @@ bool ReadAt(WireReader* r, DataType* out, int depth) {
     return false;
   }
   uint16_t id;
-  if (!r->ReadShort(&id)) return false;
+  if (!r->Allot(1, 2, "type node") || !r->ReadShort(&id)) return false;
   *out = DataType{};
   out->id = static_cast<TypeId>(id);
   switch (out->id) {
@@ -50,6 +50,7 @@ bool ReadAt(WireReader* r, DataType* out, int depth) {
     case TypeId::kUdt: {
       uint16_t n;
       if (!r->ReadString(&out->udt_keyspace) || !r->ReadString(&out->udt_name) || !r->ReadShort(&n)) return false;
+      if (!r->Allot(n, 4, "UDT field count")) return false;  // a name and a type each
       out->field_names.resize(n);
       out->params.resize(n);
       for (uint16_t i = 0; i < n; ++i) {
@@ -59,7 +60,7 @@ bool ReadAt(WireReader* r, DataType* out, int depth) {
     }
     case TypeId::kTuple: {
       uint16_t n;
-      if (!r->ReadShort(&n)) return false;
+      if (!r->ReadShort(&n) || !r->Allot(n, 2, "tuple field count")) return false;
       out->params.resize(n);
       for (uint16_t i = 0; i < n; ++i) {
         if (!ReadAt(r, &out->params[i], depth + 1)) return false;

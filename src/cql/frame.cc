@@ -73,8 +73,8 @@ absl::StatusOr<FrameHeader> DecodeFrameHeader(absl::string_view in, Direction ex
   h.opcode = static_cast<Opcode>(byte(4));
   h.length = (uint32_t{byte(5)} << 24) | (uint32_t{byte(6)} << 16) | (uint32_t{byte(7)} << 8) | byte(8);
   if (h.length > kMaxFrameBodySize) {
-    return absl::DataLossError(absl::StrCat("frame body of ", h.length, " bytes exceeds the protocol limit of ",
-                                            kMaxFrameBodySize, " bytes (256 MB)"));
+    return absl::DataLossError(absl::StrCat("frame body of ", h.length, " bytes exceeds this client's limit of ",
+                                            kMaxFrameBodySize, " bytes (16 MiB)"));
   }
   return h;
 }
@@ -110,7 +110,7 @@ absl::Status FinishFrame(std::string* out, size_t start) {
   const size_t body = out->size() - start - kFrameHeaderSize;
   if (body > kMaxFrameBodySize) {
     return absl::InvalidArgumentError(
-        absl::StrCat("request body of ", body, " bytes exceeds the protocol limit of ", kMaxFrameBodySize, " bytes"));
+        absl::StrCat("request body of ", body, " bytes exceeds this client's limit of ", kMaxFrameBodySize, " bytes"));
   }
   char* p = out->data() + start;
   p[5] = static_cast<char>((body >> 24) & 0xff);

@@ -41,8 +41,13 @@ const char* OpcodeName(Opcode op);
 inline constexpr uint8_t kProtocolVersion = 4;
 inline constexpr uint8_t kResponseBit = 0x80;
 inline constexpr size_t kFrameHeaderSize = 9;
-// The spec limits a frame body to 256 MB.
-inline constexpr uint32_t kMaxFrameBodySize = 256u * 1024 * 1024;
+// The spec allows frame bodies of up to 256 MB; this client takes 16 MiB at
+// most, either way. Its requests are small (a batch of at most 30 rows) and so
+// are the responses it asks for (a prepared statement's metadata, a few schema
+// rows), while a connection's read buffer grows to hold a whole frame: a
+// lower limit keeps what a broken or hostile server can make it allocate
+// small.
+inline constexpr uint32_t kMaxFrameBodySize = 16u * 1024 * 1024;
 
 // Header flags (section 2.2).
 inline constexpr uint8_t kFlagCompression = 0x01;

@@ -17,7 +17,7 @@ namespace tally::cql {
 // Encoders of the request messages of protocol v4 (spec section 4.1). Each
 // appends one whole frame (header and body) to *out, so that a caller can
 // reuse one buffer, or put many frames in one buffer for one socket write.
-// On failure (a value that cannot be encoded, a body over 256 MB) *out is left
+// On failure (a value that cannot be encoded, a body over kMaxFrameBodySize, 16 MiB) *out is left
 // as it was. Stateless; safe from any thread.
 
 // The STARTUP options of this client: {"CQL_VERSION": "3.0.0"}, no compression.

@@ -7,15 +7,18 @@ namespace tally::cql {
 namespace {
 
 // Reads `count` column specs after <flags>, honouring Global_tables_spec. Each
-// spec takes at least 4 bytes, which bounds `count` before any allocation.
+// spec takes at least 4 bytes (8 without a global table spec), and counts
+// against the reader's element budget, which bounds `count` before any
+// allocation (a ColumnSpec is some 250 bytes in memory).
 bool ReadColumnSpecs(WireReader* r, int32_t flags, int32_t count, std::vector<ColumnSpec>* out) {
-  if (count < 0 || static_cast<size_t>(count) > r->remaining() / 4 + 1) {
-    r->Fail(absl::StrCat("implausible column count ", count));
+  if (count < 0) {
+    r->Fail(absl::StrCat("negative column count ", count));
     return false;
   }
   std::string ks, table;
   const bool global = (flags & ResultMetadata::kGlobalTablesSpec) != 0;
   if (global && (!r->ReadString(&ks) || !r->ReadString(&table))) return false;
+  if (!r->Allot(static_cast<uint64_t>(count), global ? 4 : 8, "column count")) return false;
   out->resize(static_cast<size_t>(count));
   for (ColumnSpec& c : *out) {
     if (global) {

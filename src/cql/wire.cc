@@ -129,6 +129,21 @@ bool WireReader::Need(size_t n, const char* what) {
   return false;
 }
 
+bool WireReader::Allot(uint64_t n, size_t min_bytes, const char* what) {
+  if (!status_.ok()) return false;
+  if (min_bytes > 0 && n > remaining() / min_bytes) {
+    Fail(absl::StrCat("implausible ", what, " ", n, " at byte ", pos_, ": only ", remaining(), " bytes left"));
+    return false;
+  }
+  if (n > kMaxElements - elements_) {
+    Fail(absl::StrCat(what, " ", n, " at byte ", pos_, " exceeds the limit of ", kMaxElements,
+                      " decoded elements per message"));
+    return false;
+  }
+  elements_ += static_cast<size_t>(n);
+  return true;
+}
+
 bool WireReader::ReadByte(uint8_t* v) {
   if (!Need(1, "[byte]")) return false;
   *v = static_cast<uint8_t>(in_[pos_++]);
@@ -203,7 +218,8 @@ bool WireReader::ReadStringList(std::vector<std::string>* list) {
   uint16_t n;
   if (!ReadShort(&n)) return false;
   list->clear();
-  list->reserve(std::min<size_t>(n, remaining() / 2));  // each entry takes >= 2 bytes
+  if (!Allot(n, 2, "[string list] length")) return false;  // each entry takes >= 2 bytes
+  list->reserve(n);
   for (uint16_t i = 0; i < n; ++i) {
     absl::string_view s;
     if (!ReadString(&s)) return false;
@@ -237,6 +253,7 @@ bool WireReader::ReadStringMap(StringMap* m) {
   uint16_t n;
   if (!ReadShort(&n)) return false;
   m->clear();
+  if (!Allot(n, 4, "map size")) return false;
   for (uint16_t i = 0; i < n; ++i) {
     std::string k, v;
     if (!ReadString(&k) || !ReadString(&v)) return false;
@@ -249,6 +266,7 @@ bool WireReader::ReadStringMultimap(StringMultimap* m) {
   uint16_t n;
   if (!ReadShort(&n)) return false;
   m->clear();
+  if (!Allot(n, 4, "map size")) return false;
   for (uint16_t i = 0; i < n; ++i) {
     std::string k;
     std::vector<std::string> v;
@@ -262,6 +280,7 @@ bool WireReader::ReadBytesMap(std::map<std::string, std::optional<std::string>>*
   uint16_t n;
   if (!ReadShort(&n)) return false;
   m->clear();
+  if (!Allot(n, 6, "map size")) return false;
   for (uint16_t i = 0; i < n; ++i) {
     std::string k;
     std::optional<absl::string_view> v;

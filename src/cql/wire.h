@@ -82,8 +82,19 @@ class WireWriter {
 // names the primitive and the offset ("truncated [string] at byte 12: needs 7
 // bytes, 3 left"). This lets a parser read a whole message and check once.
 // string_view outputs point into the input. Not thread-safe.
+//
+// Memory: the bytes come from a peer that may lie. Every length is checked
+// against the bytes actually left before anything is allocated for it, and
+// the structured elements one reader decodes into owned objects (list and map
+// entries, column specs, type nodes: each tens to hundreds of bytes for as few
+// as 2 bytes of input) are limited to kMaxElements in all (see Allot), so a
+// message costs a bounded multiple of its size, and at most ~16 MB beyond it.
 class WireReader {
  public:
+  // Far more than any response tally asks for holds (a few columns, a
+  // SUPPORTED map of a dozen entries).
+  static constexpr size_t kMaxElements = 65536;
+
   explicit WireReader(absl::string_view in) : in_(in) {}
 
   bool ReadByte(uint8_t* v);
@@ -105,6 +116,12 @@ class WireReader {
   // Takes the next n raw bytes.
   bool ReadRaw(size_t n, absl::string_view* b);
 
+  // Takes `n` structured elements, each of at least `min_bytes` bytes still to
+  // be read, from the reader's budget: fails the reader (naming `what`) when
+  // fewer than n * min_bytes bytes are left or the message would decode more
+  // than kMaxElements in all. Call before allocating for n elements.
+  bool Allot(uint64_t n, size_t min_bytes, const char* what);
+
   // Fails the reader with a message of the caller's (e.g. an invalid flag
   // combination found while parsing); keeps an earlier failure.
   void Fail(absl::string_view message);
@@ -121,6 +138,7 @@ class WireReader {
 
   absl::string_view in_;
   size_t pos_ = 0;
+  size_t elements_ = 0;  // allotted so far
   absl::Status status_;
 };
 

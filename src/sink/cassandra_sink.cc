@@ -153,6 +153,7 @@ absl::StatusOr<std::unique_ptr<CassandraSink>> CassandraSink::Open(const Cassand
   session_options.ca_file = options.ca_file;
   session_options.verify_server_certificate = options.verify_server_certificate;
   session_options.connections_per_host = options.connections_per_host;
+  session_options.request_timeout = options.request_timeout;
   auto session = cql::Session::Connect(session_options);
   if (!session.ok()) {
     return absl::Status(session.status().code(),
@@ -206,22 +207,61 @@ absl::Status CassandraSink::Write(int64_t, const TriggerOutput& output) {
     values_.push_back(cql::Value::FromBigint(WriteTimestamp(row)));
   }
   const cql::StatementOptions write = At(cql::Consistency::kLocalQuorum, /*idempotent=*/true);
-  cql::CompletionGroup group;
+  // Shared with the callbacks: Write may return before every request is done.
+  auto group = std::make_shared<cql::CompletionGroup>();
+  const auto done = [&group] {
+    return [group, count = group->Add()](absl::StatusOr<cql::Result> r) mutable { count(std::move(r)); };
+  };
+  absl::Time last_answer = absl::Now();
+  absl::Time stop_seen = absl::InfiniteFuture();
+  int64_t answered = 0;
   const absl::Span<const cql::Value> all(values_);
   for (size_t begin = 0, end; begin < rows_.size(); begin = end) {
     for (end = begin + 1;
          end < rows_.size() && rows_[end].user == rows_[begin].user && end - begin < kMaxBatchRows; ++end) {
     }
-    group.WaitUntilPendingAtMost(options_.max_in_flight - 1);
+    if (auto s = Await(*group, options_.max_in_flight - 1, &last_answer, &answered, &stop_seen); !s.ok()) return s;
     const absl::Span<const cql::Value> values = all.subspan(begin * kValuesPerRow, (end - begin) * kValuesPerRow);
     if (end - begin == 1) {
-      session_->ExecuteAsync(upsert_, values, write, group.Add());
+      session_->ExecuteAsync(upsert_, values, write, done());
     } else {
-      session_->ExecuteBatchAsync(upsert_, values, write, group.Add());
+      session_->ExecuteBatchAsync(upsert_, values, write, done());
     }
   }
-  if (auto s = group.Wait(); !s.ok()) {
+  if (auto s = Await(*group, 0, &last_answer, &answered, &stop_seen); !s.ok()) return s;
+  if (auto s = group->Wait(); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat(Describe(), ": writing ", rows_.size(), " rows: ", s.message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CassandraSink::Await(cql::CompletionGroup& group, int64_t n, absl::Time* last_answer, int64_t* answered,
+                                  absl::Time* stop_seen) {
+  // Polled: the stop flag is set by a signal handler, which cannot notify.
+  constexpr absl::Duration kPoll = absl::Milliseconds(100);
+  while (!group.WaitForPendingAtMost(n, kPoll)) {
+    const absl::Time now = absl::Now();
+    if (const int64_t a = group.succeeded() + group.failed(); a != *answered) {
+      *answered = a;
+      *last_answer = now;
+    }
+    const auto unanswered = [&] {
+      return absl::StrCat(group.pending(), " of ", group.pending() + *answered, " requests for ", rows_.size(),
+                          " rows unanswered");
+    };
+    if (now - *last_answer >= options_.request_timeout) {
+      return absl::DeadlineExceededError(absl::StrCat(Describe(), ": no answer for ",
+                                                      absl::FormatDuration(options_.request_timeout), " (",
+                                                      unanswered(), ")"));
+    }
+    if (options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed)) {
+      if (*stop_seen == absl::InfiniteFuture()) *stop_seen = now;
+      if (now - *stop_seen >= options_.stop_grace) {
+        return absl::CancelledError(absl::StrCat(Describe(), ": stopped; the write of this trigger did not finish within ",
+                                                 absl::FormatDuration(options_.stop_grace), " (", unanswered(),
+                                                 "); the trigger was not committed and a restart redoes it"));
+      }
+    }
   }
   return absl::OkStatus();
 }

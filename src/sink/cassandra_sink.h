@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -7,6 +8,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "cql/completion_group.h"
 #include "cql/session.h"
 #include "sink/sink.h"
 
@@ -38,6 +41,17 @@ struct CassandraSinkOptions {
   // Requests (single upserts or one learner's batch) in flight at most.
   int max_in_flight = 1024;
   int connections_per_host = 2;
+  // No answer to any request of a trigger's write for this long fails the
+  // write with DEADLINE_EXCEEDED (an outage to the trigger loop), however
+  // many retries the session has left: a server that accepts requests but
+  // never answers is reported, not waited on in silence. Also each attempt's
+  // timeout in the session.
+  absl::Duration request_timeout = absl::Seconds(12);
+  // Set (by a signal handler) when the run should stop. A write in progress
+  // is then given stop_grace to finish, and abandoned after it with
+  // CANCELLED (nothing is committed; a restart redoes the trigger).
+  const std::atomic<bool>* stop = nullptr;
+  absl::Duration stop_grace = absl::Seconds(20);
 };
 
 // Writes each trigger's changed rows to a Cassandra (or Amazon Keyspaces)
@@ -54,8 +68,12 @@ struct CassandraSinkOptions {
 // timestamp (a DELETE or UPDATE from cqlsh) shadows every later tally write
 // of the row; see docs/fault-tolerance.md. Rows of one learner go in one UNLOGGED batch (one partition, so
 // one mutation); batches and single rows go out concurrently, at consistency
-// LOCAL_QUORUM, and Write returns only when every one is acknowledged, so a
-// trigger counts as done only once its rows are durable.
+// LOCAL_QUORUM, and Write returns OK only when every one is acknowledged, so a
+// trigger counts as done only once its rows are durable. Write is bounded in
+// time (see request_timeout and stop above): it gives up on requests still
+// unanswered, which the session keeps retrying in the background until their
+// own retries end or the sink is destroyed; being idempotent, they are
+// harmless if they land late.
 //
 // Not thread-safe (one trigger loop); the session inside is.
 class CassandraSink final : public Sink {
@@ -77,6 +95,11 @@ class CassandraSink final : public Sink {
   cql::Session& session() { return *session_; }
 
  private:
+  // Waits until at most `n` requests of `group` are pending, within the
+  // bounds of request_timeout (since `*last_answer`, updated here) and stop.
+  absl::Status Await(cql::CompletionGroup& group, int64_t n, absl::Time* last_answer, int64_t* answered,
+                     absl::Time* stop_seen);
+
   CassandraSinkOptions options_;
   std::unique_ptr<cql::Session> session_;
   std::shared_ptr<const cql::PreparedStatement> upsert_;

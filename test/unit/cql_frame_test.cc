@@ -95,14 +95,18 @@ TEST(CqlFrame, RejectsUnknownOpcodes) {
 }
 
 TEST(CqlFrame, RejectsOversizedFrames) {
-  // 256 MB is the limit; one byte more is refused from the header alone.
-  const std::string at_limit = B({0x84, 0x00, 0x00, 0x00, 0x08, 0x10, 0x00, 0x00, 0x00});
+  // 16 MiB is this client's limit (the spec's 256 MB would let a server make
+  // each connection buffer 256 MB); one byte more is refused from the header
+  // alone, before anything is allocated for the body.
+  const std::string at_limit = B({0x84, 0x00, 0x00, 0x00, 0x08, 0x01, 0x00, 0x00, 0x00});
   EXPECT_TRUE(DecodeFrameHeader(at_limit, Direction::kResponse).ok());
-  const std::string over = B({0x84, 0x00, 0x00, 0x00, 0x08, 0x10, 0x00, 0x00, 0x01});
+  const std::string over = B({0x84, 0x00, 0x00, 0x00, 0x08, 0x01, 0x00, 0x00, 0x01});
   absl::StatusOr<FrameHeader> h = DecodeFrameHeader(over, Direction::kResponse);
   ASSERT_FALSE(h.ok());
-  EXPECT_EQ(h.status().message(),
-            "frame body of 268435457 bytes exceeds the protocol limit of 268435456 bytes (256 MB)");
+  EXPECT_EQ(h.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(h.status().message(), "frame body of 16777217 bytes exceeds this client's limit of 16777216 bytes (16 MiB)");
+  const std::string spec_limit = B({0x84, 0x00, 0x00, 0x00, 0x08, 0x10, 0x00, 0x00, 0x00});
+  EXPECT_FALSE(DecodeFrameHeader(spec_limit, Direction::kResponse).ok());
   const std::string negative = B({0x84, 0x00, 0x00, 0x00, 0x08, 0xff, 0xff, 0xff, 0xff});
   EXPECT_FALSE(DecodeFrameHeader(negative, Direction::kResponse).ok());
 }

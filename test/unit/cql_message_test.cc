@@ -302,6 +302,63 @@ TEST(CqlResponse, ImplausibleRowCountIsRejectedBeforeAllocating) {
   EXPECT_TRUE(Contains(r.status().message(), "implausible row count 2147483647")) << r.status();
 }
 
+// A hostile server: counts and lengths that the bytes present cannot back, or
+// that would cost far more memory than the frame, fail cleanly as malformed
+// (DATA_LOSS) before anything is allocated for them.
+TEST(CqlResponse, ColumnCountBeyondTheBytesPresentIsRejected) {
+  const std::string body = Int(2) + Int(0x0001) + Int(10'000'000) + Str("ks") + Str("t") + Str("c") + Short(0x0009);
+  absl::StatusOr<Response> r = Parse(Opcode::kResult, body);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(Contains(r.status().message(), "implausible column count 10000000")) << r.status();
+}
+
+TEST(CqlResponse, ColumnsBeyondTheElementLimitAreRejected) {
+  // 200,000 real (minimal, 4-byte) column specs: 800 kB of frame that would
+  // decode into some 50 MB of ColumnSpecs; the limit is 65,536 elements.
+  std::string body = Int(2) + Int(0x0001) + Int(200'000) + Str("ks") + Str("t");
+  for (int i = 0; i < 200'000; ++i) body += Str("") + Short(0x0009);
+  body += Int(0);
+  absl::StatusOr<Response> r = Parse(Opcode::kResult, body);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(Contains(r.status().message(), "column count 200000")) << r.status();
+  EXPECT_TRUE(Contains(r.status().message(), "limit of 65536 decoded elements")) << r.status();
+}
+
+TEST(CqlResponse, HugeLengthsAreRejected) {
+  // A [string] of 65535 bytes with 3 present (the error message).
+  absl::StatusOr<Response> r = Parse(Opcode::kError, Int(0x2000) + Short(0xffff) + "abc");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(Contains(r.status().message(), "truncated [string]")) << r.status();
+  // A cell of 2^31-1 bytes.
+  r = Parse(Opcode::kResult, Int(2) + Int(0x0004) + Int(1) + Int(1) + Int(0x7fffffff) + "xy");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(Contains(r.status().message(), "truncated [bytes]")) << r.status();
+  // A [string list] of 65535 warnings.
+  r = Parse(Opcode::kResult, Short(0xffff) + Str("w") + Int(1), kFlagWarning);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(Contains(r.status().message(), "implausible [string list] length 65535")) << r.status();
+  // A SUPPORTED map of 65535 entries.
+  r = Parse(Opcode::kSupported, Short(0xffff) + Str("k") + Short(1) + Str("v"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(Contains(r.status().message(), "implausible map size 65535")) << r.status();
+}
+
+TEST(CqlResponse, NestedFieldCountsCannotMultiplyMemory) {
+  // UDTs 30 deep, each claiming 65535 fields, in a few hundred bytes: a
+  // decoder that sized each level before reading it would allocate some
+  // 65535 * 30 type nodes.
+  std::string t;
+  for (int i = 0; i < 30; ++i) t += Short(0x0030) + Str("k") + Str("u") + Short(0xffff) + Str("f");
+  t += Short(0x0009);
+  WireReader r(t);
+  DataType type;
+  EXPECT_FALSE(ReadDataType(&r, &type));
+  EXPECT_TRUE(Contains(r.status().message(), "implausible UDT field count 65535")) << r.status();
+}
+
 TEST(CqlResponse, TruncatedRowsAreMalformed) {
   const std::string body = RowsBody();
   absl::StatusOr<Response> r = Parse(Opcode::kResult, body.substr(0, body.size() - 3));

@@ -25,180 +25,14 @@
 #include "cql/server_error.h"
 #include "cql/session.h"
 #include "cql/wire.h"
+#include "cql_fake_server.h"
 
 namespace tally::cql {
 namespace {
 
 using std::chrono::milliseconds;
 
-std::string Short(int n) { return std::string{static_cast<char>((n >> 8) & 0xff), static_cast<char>(n & 0xff)}; }
-std::string Int(int32_t n) {
-  const auto u = static_cast<uint32_t>(n);
-  return std::string{static_cast<char>(u >> 24), static_cast<char>((u >> 16) & 0xff), static_cast<char>((u >> 8) & 0xff),
-                     static_cast<char>(u & 0xff)};
-}
-std::string Str(const std::string& s) { return Short(static_cast<int>(s.size())) + s; }
-
-std::string VoidResult() { return Int(1); }
-std::string ErrorBody(ErrorCode code, const std::string& message, const std::string& extra = "") {
-  return Int(static_cast<int32_t>(code)) + Str(message) + extra;
-}
-// A Prepared result for a statement with `binds` int markers on ks.t.
-std::string PreparedBody(const std::string& id, int binds) {
-  std::string body = Int(4) + Short(static_cast<int>(id.size())) + id + Int(0x0001) + Int(binds) + Int(1) +
-                     Short(0) + Str("ks") + Str("t");
-  for (int i = 0; i < binds; ++i) body += Str(absl::StrCat("c", i)) + Short(0x0009);
-  return body + Int(0x0004) + Int(0);
-}
-// The [long string] that opens a QUERY or PREPARE body.
-std::string LeadingLongString(const std::string& body) {
-  WireReader r(body);
-  absl::string_view s;
-  return r.ReadLongString(&s) ? std::string(s) : std::string();
-}
-
-// A CQL server for tests: listens on 127.0.0.1 (a free port), runs its own io
-// thread, and hands every request frame to the test's handler on that thread.
-// The handler answers through Conn::Reply, at once or later from any thread,
-// or not at all.
-class FakeServer {
- public:
-  class Conn : public std::enable_shared_from_this<Conn> {
-   public:
-    Conn(FakeServer* server, asio::ip::tcp::socket socket, int id)
-        : server_(server), socket_(std::move(socket)), id_(id) {}
-
-    int id() const { return id_; }
-
-    // Sends a response frame. Any thread.
-    void Reply(int16_t stream, Opcode opcode, std::string body) {
-      std::string frame(kFrameHeaderSize, '\0');
-      FrameHeader h;
-      h.direction = Direction::kResponse;
-      h.stream = stream;
-      h.opcode = opcode;
-      h.length = static_cast<uint32_t>(body.size());
-      EncodeFrameHeader(h, frame.data());
-      frame += body;
-      asio::post(server_->io_, [self = shared_from_this(), frame = std::move(frame)]() mutable {
-        self->out_.push_back(std::move(frame));
-        if (self->out_.size() == 1) self->Write();
-      });
-    }
-
-    // Closes the socket. Any thread.
-    void Close() {
-      asio::post(server_->io_, [self = shared_from_this()] {
-        asio::error_code ignored;
-        self->socket_.close(ignored);
-      });
-    }
-
-    void Start() { ReadHeader(); }
-    void CloseNow() {  // server io thread
-      asio::error_code ignored;
-      socket_.close(ignored);
-    }
-
-   private:
-    void ReadHeader() {
-      asio::async_read(socket_, asio::buffer(header_), [self = shared_from_this()](asio::error_code ec, size_t) {
-        if (ec) return;
-        absl::StatusOr<FrameHeader> h =
-            DecodeFrameHeader(absl::string_view(self->header_, kFrameHeaderSize), Direction::kRequest);
-        if (!h.ok()) return;
-        self->request_ = *h;
-        self->body_.assign(h->length, '\0');
-        asio::async_read(self->socket_, asio::buffer(self->body_), [self](asio::error_code ec, size_t) {
-          if (ec) return;
-          self->server_->handler_(self, self->request_, self->body_);
-          self->ReadHeader();
-        });
-      });
-    }
-
-    void Write() {
-      asio::async_write(socket_, asio::buffer(out_.front()), [self = shared_from_this()](asio::error_code ec, size_t) {
-        if (ec) return;
-        self->out_.pop_front();
-        if (!self->out_.empty()) self->Write();
-      });
-    }
-
-    FakeServer* server_;
-    asio::ip::tcp::socket socket_;
-    const int id_;
-    char header_[kFrameHeaderSize];
-    FrameHeader request_;
-    std::string body_;
-    std::deque<std::string> out_;
-  };
-
-  using Handler = std::function<void(const std::shared_ptr<Conn>&, const FrameHeader&, const std::string& body)>;
-
-  explicit FakeServer(Handler handler)
-      : acceptor_(io_, asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), 0)), handler_(std::move(handler)) {
-    Accept();
-    thread_ = std::thread([this] { io_.run(); });
-  }
-
-  ~FakeServer() {
-    asio::post(io_, [this] {
-      asio::error_code ignored;
-      acceptor_.close(ignored);
-      for (auto& c : conns_) c->CloseNow();
-      conns_.clear();
-    });
-    thread_.join();
-  }
-
-  std::string address() const { return absl::StrCat("127.0.0.1:", acceptor_.local_endpoint().port()); }
-  int accepted() const { return accepted_.load(); }
-
- private:
-  void Accept() {
-    acceptor_.async_accept([this](asio::error_code ec, asio::ip::tcp::socket socket) {
-      if (ec) return;
-      auto conn = std::make_shared<Conn>(this, std::move(socket), ++accepted_);
-      conns_.push_back(conn);
-      conn->Start();
-      Accept();
-    });
-  }
-
-  asio::io_context io_;
-  asio::ip::tcp::acceptor acceptor_;
-  Handler handler_;
-  std::vector<std::shared_ptr<Conn>> conns_;  // io thread
-  std::atomic<int> accepted_{0};
-  std::thread thread_;
-};
-
-// Answers OPTIONS, STARTUP (READY, or AUTHENTICATE when `authenticator` is
-// set) and USE; returns false for anything else.
-bool AnswerHandshake(const std::shared_ptr<FakeServer::Conn>& conn, const FrameHeader& h, const std::string& body,
-                     const std::string& authenticator = "") {
-  switch (h.opcode) {
-    case Opcode::kOptions:
-      conn->Reply(h.stream, Opcode::kSupported, Short(1) + Str("CQL_VERSION") + Short(1) + Str("3.4.7"));
-      return true;
-    case Opcode::kStartup:
-      if (authenticator.empty()) {
-        conn->Reply(h.stream, Opcode::kReady, "");
-      } else {
-        conn->Reply(h.stream, Opcode::kAuthenticate, Str(authenticator));
-      }
-      return true;
-    case Opcode::kQuery:
-      if (absl::StartsWith(LeadingLongString(body), "USE ")) {
-        conn->Reply(h.stream, Opcode::kResult, Int(3) + Str("ks"));
-        return true;
-      }
-      return false;
-    default:
-      return false;
-  }
-}
+using namespace ::tally::cql::testing;  // NOLINT: the fake server and its byte helpers
 
 SessionOptions OptionsFor(const FakeServer& server) {
   SessionOptions o;
@@ -217,31 +51,6 @@ uint16_t ClosedPort() {
   asio::ip::tcp::acceptor a(io, asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), 0));
   return a.local_endpoint().port();
 }
-
-// Counts requests the handler saw, for the test thread to read and await.
-struct Tally {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::vector<std::string> seen;  // one entry per request of interest
-
-  void Add(std::string what) {
-    std::lock_guard<std::mutex> lock(mu);
-    seen.push_back(std::move(what));
-    cv.notify_all();
-  }
-  size_t size() {
-    std::lock_guard<std::mutex> lock(mu);
-    return seen.size();
-  }
-  std::vector<std::string> Get() {
-    std::lock_guard<std::mutex> lock(mu);
-    return seen;
-  }
-  bool AwaitAtLeast(size_t n) {
-    std::unique_lock<std::mutex> lock(mu);
-    return cv.wait_for(lock, std::chrono::seconds(10), [&] { return seen.size() >= n; });
-  }
-};
 
 // --- authentication ---
 
@@ -293,6 +102,107 @@ TEST(CqlSessionAuth, SaslPlainHandshake) {
   EXPECT_EQ(none.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_TRUE(absl::StrContains(none.status().message(), "requires authentication (" + kAuthenticator + ")"))
       << none.status();
+}
+
+// --- peers that are not (working) CQL servers: failures that will not pass ---
+
+// A TCP server that is not a CQL server: it reads the first bytes a client
+// sends, then answers with `reply` (if any) and either resets the connection
+// (`reset`) or closes it.
+class RawServer {
+ public:
+  RawServer(std::string reply, bool reset)
+      : acceptor_(io_, asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), 0)),
+        reply_(std::move(reply)),
+        reset_(reset) {
+    Accept();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~RawServer() {
+    asio::post(io_, [this] {
+      asio::error_code ignored;
+      acceptor_.close(ignored);
+      for (auto& s : sockets_) s->close(ignored);
+    });
+    thread_.join();
+  }
+  std::string address() const { return absl::StrCat("127.0.0.1:", acceptor_.local_endpoint().port()); }
+
+ private:
+  void Accept() {
+    acceptor_.async_accept([this](asio::error_code ec, asio::ip::tcp::socket socket) {
+      if (ec) return;
+      auto s = std::make_shared<asio::ip::tcp::socket>(std::move(socket));
+      sockets_.push_back(s);
+      s->async_read_some(asio::buffer(buffer_), [this, s](asio::error_code ec, size_t) {
+        if (ec) return;
+        asio::error_code ignored;
+        if (!reply_.empty()) asio::write(*s, asio::buffer(reply_), ignored);
+        if (reset_) s->set_option(asio::socket_base::linger(true, 0), ignored);  // close sends RST
+        s->close(ignored);
+      });
+      Accept();
+    });
+  }
+
+  asio::io_context io_;
+  asio::ip::tcp::acceptor acceptor_;
+  const std::string reply_;
+  const bool reset_;
+  char buffer_[64];
+  std::vector<std::shared_ptr<asio::ip::tcp::socket>> sockets_;  // io thread
+  std::thread thread_;
+};
+
+TEST(CqlSessionPeers, GarbageFromANonCqlServerIsAProtocolErrorNotAnOutage) {
+  RawServer server("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", /*reset=*/false);
+  SessionOptions o;
+  o.hosts = {server.address()};
+  absl::StatusOr<std::unique_ptr<Session>> s = Session::Connect(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kDataLoss) << s.status();
+  EXPECT_TRUE(absl::StrContains(s.status().message(), "protocol violation")) << s.status();
+  EXPECT_TRUE(absl::StrContains(s.status().message(), server.address())) << s.status();
+}
+
+TEST(CqlSessionPeers, ResetBeforeAnyAnswerIsPermanentNotAnOutage) {
+  RawServer server("", /*reset=*/true);
+  SessionOptions o;
+  o.hosts = {server.address()};
+  absl::StatusOr<std::unique_ptr<Session>> s = Session::Connect(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition) << s.status();
+  EXPECT_TRUE(absl::StrContains(s.status().message(), "before answering any request")) << s.status();
+  EXPECT_TRUE(absl::StrContains(s.status().message(), server.address())) << s.status();
+}
+
+TEST(CqlSessionPeers, UnreachableStaysAnOutage) {
+  SessionOptions o;
+  o.hosts = {absl::StrCat("127.0.0.1:", ClosedPort())};
+  absl::StatusOr<std::unique_ptr<Session>> s = Session::Connect(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kUnavailable) << s.status();
+}
+
+TEST(CqlSessionPeers, FrameOverTheLimitIsAProtocolError) {
+  // The server answers OPTIONS with a header announcing a 200 MB body, which
+  // the spec would allow: refused from the header, before reading the body.
+  FakeServer server([&](const auto& conn, const FrameHeader& h, const std::string&) {
+    if (h.opcode != Opcode::kOptions) return;
+    std::string header(kFrameHeaderSize, '\0');
+    FrameHeader big;
+    big.direction = Direction::kResponse;
+    big.stream = h.stream;
+    big.opcode = Opcode::kSupported;
+    big.length = 200u * 1024 * 1024;
+    EncodeFrameHeader(big, header.data());
+    conn->ReplyRaw(header + std::string(1024, 'x'));
+  });
+  SessionOptions o = OptionsFor(server);
+  absl::StatusOr<std::unique_ptr<Session>> s = Session::Connect(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kDataLoss) << s.status();
+  EXPECT_TRUE(absl::StrContains(s.status().message(), "exceeds this client's limit of 16777216 bytes")) << s.status();
 }
 
 // --- the connection's stream ids ---

@@ -197,7 +197,8 @@ TEST(CqlTls, RejectsAnUntrustedCertificate) {
   o.ca_file = WriteFile("cql_tls_other_ca.pem", MakeCertificate("IP:127.0.0.1").cert_pem);  // another CA
   absl::StatusOr<std::unique_ptr<Session>> s = Session::Connect(o);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.status().code(), absl::StatusCode::kUnavailable);
+  // Permanent, not an outage: trying again would meet the same certificate.
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition) << s.status();
   EXPECT_TRUE(absl::StrContains(s.status().message(), absl::StrCat("TLS handshake with ", server.address(), " failed")))
       << s.status();
   EXPECT_TRUE(absl::StrContains(s.status().message(), "certificate verify failed")) << s.status();
@@ -210,7 +211,50 @@ TEST(CqlTls, RejectsACertificateForAnotherHost) {
   o.ca_file = WriteFile("cql_tls_ca_other_host.pem", creds.cert_pem);
   absl::StatusOr<std::unique_ptr<Session>> s = Session::Connect(o);
   ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition) << s.status();
   EXPECT_TRUE(absl::StrContains(s.status().message(), "certificate verify failed")) << s.status();
+  // Says what is wrong, not "unspecified certificate verification error".
+  EXPECT_TRUE(absl::StrContains(s.status().message(),
+                                "host name mismatch: the server's certificate does not name 127.0.0.1"))
+      << s.status();
+}
+
+TEST(CqlTls, RejectsANameCertificateForAnotherName) {
+  // Connecting by name: the certificate names another host.
+  const Credentials creds = MakeCertificate("DNS:cassandra.example.com");
+  TlsServer server(creds);
+  SessionOptions o = TlsOptionsFor(server);
+  o.hosts = {absl::StrCat("localhost:", server.address().substr(server.address().rfind(':') + 1))};
+  o.ca_file = WriteFile("cql_tls_ca_other_name.pem", creds.cert_pem);
+  absl::StatusOr<std::unique_ptr<Session>> s = Session::Connect(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition) << s.status();
+  EXPECT_TRUE(absl::StrContains(s.status().message(),
+                                "host name mismatch: the server's certificate does not name localhost"))
+      << s.status();
+}
+
+TEST(CqlTls, PlaintextServerIsAPermanentFailure) {
+  // TLS to a server that speaks plain CQL (or anything else): not an outage.
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor(io, asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+  std::thread peer([&] {
+    asio::ip::tcp::socket socket = acceptor.accept();
+    char buffer[512];
+    asio::error_code ec;
+    socket.read_some(asio::buffer(buffer), ec);  // the ClientHello
+    asio::write(socket, asio::buffer(std::string("\x84\x00\x00\x00\x00\x00\x00\x00\x00", 9)), ec);
+    socket.close(ec);
+  });
+  SessionOptions o;
+  o.hosts = {absl::StrCat("127.0.0.1:", acceptor.local_endpoint().port())};
+  o.tls = true;
+  o.verify_server_certificate = false;
+  absl::StatusOr<std::unique_ptr<Session>> s = Session::Connect(o);
+  peer.join();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition) << s.status();
+  EXPECT_TRUE(absl::StrContains(s.status().message(), "TLS handshake with")) << s.status();
 }
 
 TEST(CqlTls, VerificationCanBeTurnedOff) {
