@@ -126,7 +126,7 @@ absl::StatusOr<std::unique_ptr<Source>> OpenSource(const RunFlags& flags, const 
     throw UsageError{absl::StrCat("--source '", spec,
                                   "': expected file:PATH, - for standard input, or kafka://HOST:PORT[,...]/TOPIC")};
   }
-  auto source = FileSource::Open(*path);
+  auto source = FileSource::Open(*path, flags.max_record_bytes);
   if (!source.ok()) return source.status();
   return std::unique_ptr<Source>(std::move(*source));
 }
@@ -448,7 +448,8 @@ CLI::App* AddRunCommand(CLI::App& app, RunFlags* f) {
   AddFlag(run, "--user-id-field", &f->user_id_field, "JSON field of the learner's UUID");
   AddFlag(run, "--event-name-field", &f->event_name_field, "JSON field of the event's name");
   AddFlag(run, "--created-at-field", &f->created_at_field, "JSON field of the event time");
-  AddFlag(run, "--max-record-bytes", &f->max_record_bytes, "Records larger than this are invalid (too_large)")
+  AddFlag(run, "--max-record-bytes", &f->max_record_bytes,
+          "Records larger than this are invalid (too_large); their dead letter keeps their first 1024 bytes")
       ->check(CLI::PositiveNumber);
   AddFlag(run, "--console-rows", &f->console_rows, "Rows the console sink prints per trigger at most")
       ->check(CLI::NonNegativeNumber);
