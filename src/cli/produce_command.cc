@@ -19,6 +19,11 @@
 namespace tally {
 namespace {
 
+// Longer lines than any broker takes by default (message.max.bytes is about
+// 1 MB), so a line is refused here only if no broker could take it, while
+// reading stays bounded in memory.
+constexpr size_t kMaxProduceLineBytes = size_t{64} << 20;
+
 // The record's key: the value of `"<field>":"<36 chars>"`, lower-cased, so
 // that all of a learner's events land in one partition whatever the case of
 // their UUID (tally counts per partition; see docs/operations.md). Empty (a
@@ -54,7 +59,13 @@ class FileFeed final : public RecordFeed {
       if (auto s = source_->Poll(absl::Seconds(1), &batch_); !s.ok()) return s;
       next_ = 0;
     }
-    *record = batch_.records[next_++].bytes;
+    const SourceRecord& r = batch_.records[next_++];
+    if (r.cut_size != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(source_->Describe(), " line ", r.origin.position, " is ",
+                                                     r.cut_size, " bytes; produce sends lines of up to ",
+                                                     kMaxProduceLineBytes, " bytes"));
+    }
+    *record = r.bytes;
     return true;
   }
   std::string Describe() const override { return source_->Describe(); }
@@ -92,7 +103,7 @@ std::unique_ptr<RecordFeed> OpenFeed(const ProduceFlags& flags, absl::Status* er
   }
   const std::optional<std::string> path = FileSourcePath(flags.from);
   if (!path) throw UsageError{absl::StrCat("--from '", flags.from, "': expected file:PATH, or - for standard input")};
-  auto source = FileSource::Open(*path);
+  auto source = FileSource::Open(*path, kMaxProduceLineBytes);
   if (!source.ok()) {
     *error = source.status();
     return nullptr;

@@ -129,7 +129,7 @@ absl::StatusOr<std::unique_ptr<Source>> OpenSource(const RunFlags& flags, const 
     throw UsageError{absl::StrCat("--source '", RedactUserinfo(spec),
                                   "': expected file:PATH, - for standard input, or kafka://HOST:PORT[,...]/TOPIC")};
   }
-  auto source = FileSource::Open(*path);
+  auto source = FileSource::Open(*path, flags.max_record_bytes);
   if (!source.ok()) return source.status();
   return std::unique_ptr<Source>(std::move(*source));
 }
@@ -519,7 +519,8 @@ CLI::App* AddRunCommand(CLI::App& app, RunFlags* f) {
       ->check(kNotEmpty);
   AddFlag(run, "--created-at-field", &f->created_at_field, "JSON field of the event time")
       ->check(kNotEmpty);
-  AddFlag(run, "--max-record-bytes", &f->max_record_bytes, "Records larger than this are invalid (too_large)")
+  AddFlag(run, "--max-record-bytes", &f->max_record_bytes,
+          "Records larger than this are invalid (too_large); their dead letter keeps their first 1024 bytes")
       ->check(WholeNumber(1, kMaxRecordBytesLimit));
   AddFlag(run, "--console-rows", &f->console_rows, "Rows the console sink prints per trigger at most");
   AddFlag(run, "--group", &f->group, "Kafka consumer group: processes of one group share the topic's partitions");

@@ -22,6 +22,9 @@ DailyCountProcessor::DailyCountProcessor(const ProcessorOptions& options, DedupS
 
 Verdict DailyCountProcessor::Reject(DeadLetterReason reason, std::string detail, std::string_view bytes,
                                     RecordOrigin origin) {
+  // Of a record over the size limit only the first bytes are kept (its
+  // detail says its size): no dead letter grows with the input.
+  if (reason == DeadLetterReason::kTooLarge) bytes = bytes.substr(0, kTooLargeKeptBytes);
   dead_letters_.push_back(DeadLetter{reason, std::move(detail), std::string(bytes), origin});
   if (reason == DeadLetterReason::kLate) {
     ++counts_.late;
@@ -32,8 +35,14 @@ Verdict DailyCountProcessor::Reject(DeadLetterReason reason, std::string detail,
   return Verdict::kInvalid;
 }
 
-void DailyCountProcessor::Parse(std::string_view bytes, bool padded, Parsed* parsed) {
-  parsed->valid = parser_.Parse(bytes, padded, &parsed->event, &parsed->error);
+void DailyCountProcessor::Parse(const SourceRecord& record, bool padded, Parsed* parsed) {
+  if (record.cut_size != 0) {
+    parsed->valid = false;
+    parsed->error.reason = DeadLetterReason::kTooLarge;
+    parsed->error.detail = parser_.TooLargeDetail(record.cut_size);
+    return;
+  }
+  parsed->valid = parser_.Parse(record.bytes, padded, &parsed->event, &parsed->error);
   if (parsed->valid) {
     dedup_->Prefetch(parsed->event.event_id);
     windows_->Prefetch(parsed->event.user_id, DayOf(parsed->event.event_time));
@@ -78,7 +87,7 @@ void DailyCountProcessor::ProcessBatch(std::span<const SourceRecord> records, bo
       const SourceRecord& r = records[i - kLookahead];
       Apply(r.bytes, r.origin, &ahead_[(i - kLookahead) % kLookahead]);
     }
-    if (i < n) Parse(records[i].bytes, padded, &ahead_[i % kLookahead]);
+    if (i < n) Parse(records[i], padded, &ahead_[i % kLookahead]);
   }
 }
 

@@ -99,8 +99,9 @@ class DailyCountProcessor {
   };
   static constexpr size_t kLookahead = 8;
 
-  // Parses into *parsed; for a valid record, prefetches its state.
-  void Parse(std::string_view bytes, bool padded, Parsed* parsed);
+  // Parses into *parsed; for a valid record, prefetches its state. A record
+  // the source cut (SourceRecord::cut_size) is too_large without parsing.
+  void Parse(const SourceRecord& record, bool padded, Parsed* parsed);
   // Everything after parsing: validity, lateness, dedup, count, watermark.
   Verdict Apply(std::string_view bytes, RecordOrigin origin, Parsed* parsed);
   Verdict Reject(DeadLetterReason reason, std::string detail, std::string_view bytes, RecordOrigin origin);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -37,8 +38,13 @@ struct RecordOrigin {
 struct DeadLetter {
   DeadLetterReason reason;
   std::string detail;  // human-readable: what exactly is wrong
-  std::string bytes;   // the record as read, unchanged
+  std::string bytes;   // the record as read, unchanged (too_large: its first kTooLargeKeptBytes)
   RecordOrigin origin;
 };
+
+// Of a record over the size limit, its dead letter keeps this many first
+// bytes (and its detail the record's size): enough to find and recognise it,
+// while no dead letter, and no buffer on the way to one, grows with the input.
+inline constexpr size_t kTooLargeKeptBytes = 1024;
 
 }  // namespace tally

@@ -131,17 +131,19 @@ RecordParser::RecordParser(FieldNames names, EventTimeParser time_parser, size_t
 
 RecordParser::~RecordParser() = default;
 
+std::string RecordParser::TooLargeDetail(uint64_t size) const {
+  return absl::StrCat("record is ", size, " bytes, over the limit of ", max_record_bytes_, " (--max-record-bytes)",
+                      size > kTooLargeKeptBytes ? absl::StrCat("; its first ", kTooLargeKeptBytes, " bytes are kept")
+                                                : std::string());
+}
+
 bool RecordParser::Parse(std::string_view bytes, bool padded, Event* event, Error* error) {
   auto fail = [error](DeadLetterReason reason, std::string detail) {
     error->reason = reason;
     error->detail = std::move(detail);
     return false;
   };
-  if (bytes.size() > max_record_bytes_) {
-    return fail(DeadLetterReason::kTooLarge,
-                absl::StrCat("record is ", bytes.size(), " bytes, over the limit of ",
-                             max_record_bytes_, " (--max-record-bytes)"));
-  }
+  if (bytes.size() > max_record_bytes_) return fail(DeadLetterReason::kTooLarge, TooLargeDetail(bytes.size()));
   Impl& m = *impl_;
   const char* data = bytes.data();
   if (!padded) {

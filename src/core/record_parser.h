@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -56,6 +57,9 @@ class RecordParser {
   bool Parse(std::string_view bytes, bool padded, Event* event, Error* error);
 
   size_t max_record_bytes() const { return max_record_bytes_; }
+
+  // The detail of a too_large record of `size` bytes.
+  std::string TooLargeDetail(uint64_t size) const;
 
  private:
   struct Impl;

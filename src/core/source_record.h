@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
 #include "core/dead_letter.h"
@@ -11,6 +12,11 @@ namespace tally {
 struct SourceRecord {
   std::string_view bytes;
   RecordOrigin origin;
+  // Nonzero when the source kept only the first bytes of a record too large
+  // to hold (over the record size limit, read past in constant memory): the
+  // record's whole size, of which `bytes` is the start. Such a record is
+  // always too_large.
+  uint64_t cut_size = 0;
 };
 
 }  // namespace tally

@@ -82,7 +82,15 @@ class TriggerLoop final : public PartitionListener {
   bool in_trigger_ = false;  // between staging and commit
   bool abandoned_ = false;   // the partitions changed meanwhile: don't commit
   bool revived_ = false;     // set by Revive
+  // Bytes of the dead letters processed since the last trigger that wait
+  // in the tasks for it (only when the committer carries them).
+  size_t dead_letter_bytes_pending_ = 0;
 };
+
+// What a dead letter takes in memory, near enough to bound it.
+size_t MemoryBytes(const DeadLetter& letter) {
+  return sizeof(DeadLetter) + letter.bytes.capacity() + letter.detail.capacity();
+}
 
 absl::Status TriggerLoop::Process(const RecordBatch& batch) {
   // Hand each run of records of one partition to its task in one go.
@@ -93,12 +101,16 @@ absl::Status TriggerLoop::Process(const RecordBatch& batch) {
     }
     auto task = tasks_.Get(partition);
     if (!task.ok()) return task.status();
+    const std::vector<DeadLetter>& letters = (*task)->processor().dead_letters();
+    const size_t letters_before = letters.size();
     (*task)->processor().ProcessBatch(records.subspan(begin, end - begin), batch.padded);
+    for (size_t i = letters_before; i < letters.size(); ++i) dead_letter_bytes_pending_ += MemoryBytes(letters[i]);
     (*task)->next_position = records[end - 1].origin.position + 1;
     (*task)->dirty = true;
   }
   result_.records_read += static_cast<int64_t>(records.size());
   if (committer_.carries_dead_letters()) return absl::OkStatus();
+  dead_letter_bytes_pending_ = 0;
   return PassDeadLetters();
 }
 
@@ -143,6 +155,7 @@ absl::Status TriggerLoop::Trigger(bool final, bool end_of_input) {
                      task.processor().counts());
     }
   });
+  dead_letter_bytes_pending_ = 0;  // staged: they leave with this trigger's commit
   result_.peak_dedup_entries = std::max(result_.peak_dedup_entries, dedup_entries);
   result_.peak_state_bytes = std::max(result_.peak_state_bytes, state_bytes);
 
@@ -202,6 +215,7 @@ absl::Status TriggerLoop::CommitStaged() {
 
 absl::Status TriggerLoop::Revive() {
   revived_ = true;
+  dead_letter_bytes_pending_ = 0;  // dropped with the tasks
   const std::vector<int32_t> partitions = tasks_.Partitions();
   for (int32_t p : partitions) tasks_.Remove(p, /*keep_counts=*/false);
   if (auto s = source_.Rewind(); !s.ok()) return s;
@@ -251,12 +265,14 @@ absl::StatusOr<PipelineResult> TriggerLoop::Run() {
       }
       continue;  // the last commit aborted: redo the work since the one before
     }
-    bool closed_backlog = false;
+    // A backlog read faster than the trigger interval triggers early, so
+    // what waits for a trigger stays bounded: rows of closed days, dead letters.
+    bool backlog = dead_letter_bytes_pending_ >= options_.max_dead_letter_bytes_pending;
     tasks_.ForEach([&](Task& task) {
-      closed_backlog |= task.processor().ClosedRowsPending() >= options_.max_closed_rows_pending;
+      backlog |= task.processor().ClosedRowsPending() >= options_.max_closed_rows_pending;
     });
     absl::Time now = clock_.Now();
-    if (now >= next_trigger || closed_backlog) {
+    if (now >= next_trigger || backlog) {
       const bool due = now >= next_trigger;
       if (auto s = Trigger(/*final=*/false); !s.ok()) return s;
       // The next interval starts when this trigger is done: a slow sink (say,

@@ -38,6 +38,11 @@ struct PipelineOptions {
   // A trigger also fires early once this many rows of closed days wait to be
   // written, so a backlog read faster than the interval keeps memory bounded.
   size_t max_closed_rows_pending = 1 << 16;
+  // ... and once the dead letters waiting for the next commit hold this many
+  // bytes (their records, details and bookkeeping), when the committer
+  // carries them (exactly once); otherwise they leave after every poll.
+  // Together with the source's batch bound, this bounds dead letters in memory.
+  size_t max_dead_letter_bytes_pending = size_t{16} << 20;
   // Longest a poll may wait for records (it returns sooner when some arrive).
   absl::Duration max_poll_wait = absl::Milliseconds(200);
   // Set (by a signal handler, say) to stop: the loop finishes the batch in

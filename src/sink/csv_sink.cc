@@ -3,6 +3,11 @@
 #include "absl/strings/str_cat.h"
 
 namespace tally {
+namespace {
+
+constexpr size_t kFlushBytes = 64 << 10;
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<CsvSink>> CsvSink::Create(const std::string& path) {
   auto file = AtomicOutputFile::Create(path);
@@ -21,6 +26,10 @@ absl::Status CsvSink::Write(int64_t, const TriggerOutput& output) {
   for (const DailyCount& row : output.finalized) {
     FormatUuid(row.user, uuid);
     absl::StrAppend(&text_, absl::string_view(uuid, kUuidTextLength), ",", FormatDay(row.day), ",", row.count, "\n");
+    if (text_.size() >= kFlushBytes) {  // the text of a trigger's rows stays small, however many
+      if (auto s = file_->Append(text_); !s.ok()) return s;
+      text_.clear();
+    }
   }
   absl::Status s = file_->Append(text_);
   text_.clear();

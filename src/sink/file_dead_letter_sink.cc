@@ -6,6 +6,11 @@
 #include "simdjson.h"
 
 namespace tally {
+namespace {
+
+constexpr size_t kFlushBytes = 64 << 10;
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<FileDeadLetterSink>> FileDeadLetterSink::Create(const std::string& path,
                                                                                 std::string source_name,
@@ -37,6 +42,10 @@ absl::Status FileDeadLetterSink::Write(std::span<const DeadLetter> letters) {
       absl::StrAppend(&text_, ",\"encoding\":\"base64\",\"record\":\"", absl::Base64Escape(letter.bytes), "\"");
     }
     text_ += "}\n";
+    if (text_.size() >= kFlushBytes) {  // the text of many letters stays small
+      if (auto s = file_->Append(text_); !s.ok()) return s;
+      text_.clear();
+    }
   }
   return file_->Append(text_);
 }

@@ -135,6 +135,38 @@ TEST_F(DailyCountProcessorTest, InvalidRecordsAreDeadLetteredWithReasonOriginAnd
   EXPECT_TRUE(out.finalized.empty());
 }
 
+// A record over the size limit keeps only its first kTooLargeKeptBytes in its
+// dead letter, whether it came whole (a Kafka value) or cut by its source (a
+// file line read past in constant memory); the detail gives its whole size.
+TEST_F(DailyCountProcessorTest, TooLargeDeadLetterKeepsTheFirstBytesAndTheSize) {
+  Start(kHour, absl::UTCTimeZone(), /*max_record_bytes=*/2000);
+  std::string whole = "{\"x\":\"";
+  for (int i = 0; whole.size() < 5000; ++i) whole += static_cast<char>('a' + i % 26);
+  whole += "\"}";
+  EXPECT_EQ(Feed(whole), Verdict::kInvalid);
+
+  // A cut record is too_large even if its head alone would be valid JSON.
+  const std::string head = R(1, 1, "2024-01-01T00:00:00Z");
+  const SourceRecord cut{head, RecordOrigin{kPartition, ++position_}, /*cut_size=*/70'000'000};
+  const std::string small = R(2, 1, "2024-01-01T00:00:00Z");
+  const SourceRecord after{small, RecordOrigin{kPartition, ++position_}};
+  const std::vector<SourceRecord> batch = {cut, after};
+  processor_->ProcessBatch(batch, /*padded=*/false);
+
+  ASSERT_EQ(dead_letters().size(), 2u);
+  EXPECT_EQ(dead_letters()[0].reason, DeadLetterReason::kTooLarge);
+  EXPECT_EQ(dead_letters()[0].bytes, whole.substr(0, kTooLargeKeptBytes));
+  EXPECT_EQ(dead_letters()[0].detail,
+            "record is 5002 bytes, over the limit of 2000 (--max-record-bytes); its first 1024 bytes are kept");
+  EXPECT_EQ(dead_letters()[1].reason, DeadLetterReason::kTooLarge);
+  EXPECT_EQ(dead_letters()[1].bytes, head);
+  EXPECT_EQ(dead_letters()[1].origin.position, 2);
+  EXPECT_EQ(dead_letters()[1].detail,
+            "record is 70000000 bytes, over the limit of 2000 (--max-record-bytes); its first 1024 bytes are kept");
+  EXPECT_EQ(counts().invalid_by_reason[static_cast<int>(DeadLetterReason::kTooLarge)], 2);
+  EXPECT_EQ(counts().counted, 1);  // the record after the cut one
+}
+
 TEST_F(DailyCountProcessorTest, InvalidRecordsDoNotMoveTheWatermark) {
   Start(kHour);
   EXPECT_EQ(Feed(R(1, 1, "2024-01-01T10:00:00Z")), Verdict::kCounted);
