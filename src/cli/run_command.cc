@@ -23,6 +23,9 @@
 #include "sink/console_sink.h"
 #include "sink/csv_sink.h"
 #include "sink/file_dead_letter_sink.h"
+#include "sink/output_file_set.h"
+#include "sink/output_target.h"
+#include "sink/temporary_files.h"
 #include "kafka/kafka_dead_letter_sink.h"
 #include "kafka/kafka_endpoint.h"
 #include "kafka/changelog_store_provider.h"
@@ -40,13 +43,22 @@ constexpr char kDefaultDeadLetterFile[] = "tally-dead-letters.jsonl";
 // The dead-letter topic of a Kafka source, unless --dead-letter says otherwise.
 constexpr char kDeadLetterTopicSuffix[] = ".dead-letters";
 
-// Set by SIGTERM and SIGINT: finish the current trigger, commit, exit 0 (the
-// seed's stopGracefullyOnShutdown). A second signal ends the process at once.
+// Set by SIGTERM and SIGINT: finish the current trigger and stop. A Kafka job
+// then commits and exits 0 (the seed's stopGracefullyOnShutdown); a job over a
+// bounded input that has not reached its end commits nothing (see
+// StoppedBeforeTheEnd). A second signal ends the process at once, removing
+// the temporary files first.
 std::atomic<bool> stop_requested{false};
+std::atomic<int> stop_signal{0};  // the first signal that asked to stop
 
 void OnStopSignal(int signal) {
+  int none = 0;
+  stop_signal.compare_exchange_strong(none, signal);
   stop_requested.store(true, std::memory_order_relaxed);
-  ::signal(signal, SIG_DFL);
+  struct sigaction action {};
+  action.sa_handler = &RemoveTemporaryFilesAndDie;
+  sigemptyset(&action.sa_mask);
+  sigaction(signal, &action, nullptr);
 }
 
 void InstallStopHandlers() {
@@ -55,6 +67,23 @@ void InstallStopHandlers() {
   sigemptyset(&action.sa_mask);
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);
+  // A closed pipe on standard output (tally run ... | head) or a lost
+  // terminal still ends the process by its signal, but not with temporary
+  // files left behind.
+  RemoveTemporaryFilesOnSignals({SIGPIPE, SIGHUP});
+}
+
+// A run over a bounded input stopped by a signal before the end of its input:
+// its outputs would be a partial table presented as the result, so none is
+// committed; the previous files stay. Exit 128 + the signal, as a shell
+// reports a process the signal ended.
+int StoppedBeforeTheEnd(const std::string& source) {
+  const int signal = stop_signal.load();
+  std::fprintf(stderr,
+               "tally: stopped by %s before the end of its input (%s): the run is incomplete and no output was "
+               "committed (output files keep their previous contents)\n",
+               signal == SIGINT ? "SIGINT" : "SIGTERM", source.c_str());
+  return 128 + (signal == SIGINT ? SIGINT : SIGTERM);
 }
 
 
@@ -99,44 +128,60 @@ KafkaFlags ParseKafkaFlags(const RunFlags& flags) {
   return kafka;
 }
 
+// The source's flags, checked before anything is opened: the path of a file
+// source ("-" for standard input), or nullopt for a Kafka source.
+std::optional<std::string> CheckSourceFlags(const RunFlags& flags, const KafkaFlags& kafka) {
+  if (kafka.input) {
+    if (flags.starting_offsets != "earliest" && flags.starting_offsets != "latest") {
+      throw UsageError{absl::StrCat("--starting-offsets '", flags.starting_offsets, "': expected earliest or latest")};
+    }
+    if (flags.state_dir.empty()) throw UsageError{"--state-dir: must name a directory"};
+    return std::nullopt;
+  }
+  if (flags.available_now) {
+    throw UsageError{"--available-now applies to a Kafka source; a file source always ends with its input"};
+  }
+  if (flags.state_dir != RunFlags{}.state_dir) {
+    throw UsageError{"--state-dir applies to a Kafka source; a file source is read whole by every run"};
+  }
+  const std::optional<std::string> path = FileSourcePath(flags.source);
+  if (!path) {
+    throw UsageError{absl::StrCat("--source '", flags.source,
+                                  "': expected file:PATH, - for standard input, or kafka://HOST:PORT[,...]/TOPIC")};
+  }
+  return path;
+}
+
 absl::StatusOr<std::unique_ptr<Source>> OpenSource(const RunFlags& flags, const KafkaFlags& kafka) {
-  const std::string& spec = flags.source;
   if (kafka.input) {
     KafkaSourceOptions options;
     options.endpoint = *kafka.input;
     options.group = flags.group;
-    if (flags.starting_offsets == "earliest") {
-      options.starting_offsets = StartingOffsets::kEarliest;
-    } else if (flags.starting_offsets == "latest") {
-      options.starting_offsets = StartingOffsets::kLatest;
-    } else {
-      throw UsageError{absl::StrCat("--starting-offsets '", flags.starting_offsets, "': expected earliest or latest")};
-    }
+    options.starting_offsets =
+        flags.starting_offsets == "latest" ? StartingOffsets::kLatest : StartingOffsets::kEarliest;
     options.properties = kafka.properties;
     options.available_now = flags.available_now;
     auto source = KafkaSource::Open(options);
     if (!source.ok()) return source.status();
     return std::unique_ptr<Source>(std::move(*source));
   }
-  if (flags.available_now) {
-    throw UsageError{"--available-now applies to a Kafka source; a file source always ends with its input"};
-  }
-  const std::optional<std::string> path = FileSourcePath(spec);
-  if (!path) {
-    throw UsageError{absl::StrCat("--source '", spec,
-                                  "': expected file:PATH, - for standard input, or kafka://HOST:PORT[,...]/TOPIC")};
-  }
-  auto source = FileSource::Open(*path);
+  auto source = FileSource::Open(*FileSourcePath(flags.source));
   if (!source.ok()) return source.status();
   return std::unique_ptr<Source>(std::move(*source));
 }
 
-absl::StatusOr<std::unique_ptr<Sink>> OpenSink(const RunFlags& flags) {
-  if (flags.sink == "console") return std::unique_ptr<Sink>(std::make_unique<ConsoleSink>(stdout, flags.console_rows));
+// What --sink names, checked before anything is opened.
+struct SinkSpec {
+  std::optional<std::string> csv;  // the path of a csv sink
+  std::optional<CassandraSinkOptions> cassandra;
+};
+
+SinkSpec CheckSinkFlags(const RunFlags& flags) {
+  SinkSpec spec;
+  if (flags.sink == "console") return spec;
   if (auto path = AfterScheme(flags.sink, "csv:")) {
-    auto sink = CsvSink::Create(*path);
-    if (!sink.ok()) return sink.status();
-    return std::unique_ptr<Sink>(std::move(*sink));
+    spec.csv = *path;
+    return spec;
   }
   if (IsCassandraTable(flags.sink)) {
     CassandraSinkOptions options;
@@ -151,27 +196,45 @@ absl::StatusOr<std::unique_ptr<Sink>> OpenSink(const RunFlags& flags) {
     options.verify_server_certificate = !flags.cassandra_skip_verify;
     if (flags.cassandra_in_flight < 1) throw UsageError{"--cassandra-in-flight: must be at least 1"};
     options.max_in_flight = flags.cassandra_in_flight;
-    auto sink = CassandraSink::Open(options);
-    if (!sink.ok()) return sink.status();
-    return std::unique_ptr<Sink>(std::move(*sink));
+    spec.cassandra = std::move(options);
+    return spec;
   }
   throw UsageError{absl::StrCat("--sink '", flags.sink,
                                 "': expected csv:PATH, console or cassandra://HOST:PORT[,...]/KEYSPACE.TABLE")};
 }
 
+// `csv_file` is the csv sink's file, created beforehand with the other local
+// outputs.
+absl::StatusOr<std::unique_ptr<Sink>> OpenSink(const RunFlags& flags, const SinkSpec& spec,
+                                               std::unique_ptr<AtomicOutputFile> csv_file) {
+  if (spec.csv) return std::unique_ptr<Sink>(std::make_unique<CsvSink>(std::move(csv_file)));
+  if (spec.cassandra) {
+    auto sink = CassandraSink::Open(*spec.cassandra);
+    if (!sink.ok()) return sink.status();
+    return std::unique_ptr<Sink>(std::move(*sink));
+  }
+  return std::unique_ptr<Sink>(std::make_unique<ConsoleSink>(stdout, flags.console_rows));
+}
+
 // The dead-letter destination: --dead-letter if given; else, for a Kafka
 // source, the topic beside it named TOPIC.dead-letters; for a csv sink, a file
 // beside it; else ./tally-dead-letters.jsonl.
-// With a transaction (a Kafka source), the letters go to a topic of the same
+// With a Kafka source (a transaction), the letters go to a topic of the same
 // cluster, inside the transaction: exactly once.
-absl::StatusOr<std::unique_ptr<DeadLetterSink>> OpenDeadLetterSink(const RunFlags& flags, const KafkaFlags& kafka,
-                                                                   const Source& source,
-                                                                   KafkaTransaction* transaction) {
+struct DeadLetterSpec {
+  std::optional<KafkaEndpoint> topic;
+  std::string file;     // the path, if not a topic
+  bool named = false;   // by --dead-letter, not the default
+};
+
+DeadLetterSpec CheckDeadLetterFlags(const RunFlags& flags, const KafkaFlags& kafka) {
+  DeadLetterSpec result;
+  result.named = !flags.dead_letter.empty();
   std::string spec = flags.dead_letter;
   if (spec.empty() && kafka.input) {
     spec = absl::StrCat("kafka://", kafka.input->bootstrap_servers, "/", kafka.input->topic, kDeadLetterTopicSuffix);
   }
-  if (transaction != nullptr) {
+  if (kafka.input) {
     const KafkaEndpoint endpoint =
         IsKafkaEndpoint(spec) ? KafkaEndpointFlag("--dead-letter", spec) : KafkaEndpoint{};
     if (!IsKafkaEndpoint(spec) || endpoint.bootstrap_servers != kafka.input->bootstrap_servers) {
@@ -181,29 +244,78 @@ absl::StatusOr<std::unique_ptr<DeadLetterSink>> OpenDeadLetterSink(const RunFlag
                                     "), written in the same transaction as the offsets: give kafka://",
                                     kafka.input->bootstrap_servers, "/TOPIC, or leave it out")};
     }
-    return std::unique_ptr<DeadLetterSink>(
-        std::make_unique<KafkaDeadLetterSink>(transaction->producer(), endpoint, kafka.input->topic));
+    result.topic = endpoint;
+    return result;
   }
   if (IsKafkaEndpoint(spec)) {
-    const KafkaEndpoint endpoint = KafkaEndpointFlag("--dead-letter", spec);
-    auto producer = KafkaProducer::Open(endpoint.bootstrap_servers, kafka.properties);
-    if (!producer.ok()) return producer.status();
-    const std::string source_topic = kafka.input ? kafka.input->topic : source.Describe();
-    return std::unique_ptr<DeadLetterSink>(
-        std::make_unique<KafkaDeadLetterSink>(std::move(*producer), endpoint, source_topic));
-  }
-  std::string path;
-  if (spec.empty()) {
+    result.topic = KafkaEndpointFlag("--dead-letter", spec);
+  } else if (spec.empty()) {
     auto csv = AfterScheme(flags.sink, "csv:");
-    path = csv && *csv != "-" ? absl::StrCat(*csv, ".dead-letters.jsonl") : kDefaultDeadLetterFile;
+    result.file = csv && *csv != "-" ? absl::StrCat(*csv, ".dead-letters.jsonl") : kDefaultDeadLetterFile;
   } else if (auto p = AfterScheme(spec, "file:")) {
-    path = *p;
+    result.file = *p;
   } else {
     throw UsageError{absl::StrCat("--dead-letter '", spec, "': expected file:PATH or kafka://HOST:PORT[,...]/TOPIC")};
   }
-  auto sink = FileDeadLetterSink::Create(path, source.Describe(), source.position_name());
-  if (!sink.ok()) return sink.status();
-  return std::unique_ptr<DeadLetterSink>(std::move(*sink));
+  return result;
+}
+
+// `file` is the dead-letter file, created beforehand with the other local
+// outputs, if the letters go to a file.
+absl::StatusOr<std::unique_ptr<DeadLetterSink>> OpenDeadLetterSink(const DeadLetterSpec& spec,
+                                                                   const KafkaFlags& kafka, const Source& source,
+                                                                   KafkaTransaction* transaction,
+                                                                   std::unique_ptr<AtomicOutputFile> file) {
+  if (transaction != nullptr) {
+    return std::unique_ptr<DeadLetterSink>(
+        std::make_unique<KafkaDeadLetterSink>(transaction->producer(), *spec.topic, kafka.input->topic));
+  }
+  if (spec.topic) {
+    auto producer = KafkaProducer::Open(spec.topic->bootstrap_servers, kafka.properties);
+    if (!producer.ok()) return producer.status();
+    const std::string source_topic = kafka.input ? kafka.input->topic : source.Describe();
+    return std::unique_ptr<DeadLetterSink>(
+        std::make_unique<KafkaDeadLetterSink>(std::move(*producer), *spec.topic, source_topic));
+  }
+  return std::unique_ptr<DeadLetterSink>(
+      std::make_unique<FileDeadLetterSink>(std::move(file), source.Describe(), source.position_name()));
+}
+
+// Refuses (a usage error, naming both) an output that is the input or another
+// output: a file the run would replace while it reads it, or replace twice.
+// Same inode or, for a file yet to be made, the same path once links are
+// followed. Streams (/dev/null, a FIFO, standard output) may be shared.
+void CheckDistinctFiles(const RunFlags& flags, const std::optional<std::string>& input, const SinkSpec& sink,
+                        const DeadLetterSpec& dead_letters) {
+  struct Named {
+    std::string what;
+    OutputTarget target;
+  };
+  std::vector<Named> files;
+  auto add = [&files](std::string what, const std::string& path, bool is_stdin = false) {
+    if (is_stdin) {
+      files.push_back({std::move(what), StandardInputTarget()});
+      return;
+    }
+    // What cannot be resolved (a directory) fails, naming it, when created.
+    if (auto target = ResolveOutputTarget(path); target.ok()) files.push_back({std::move(what), *target});
+  };
+  if (input) add(absl::StrCat("--source ", flags.source), *input, *input == "-");
+  if (sink.csv) add(absl::StrCat("--sink ", flags.sink), *sink.csv);
+  if (!dead_letters.topic) {
+    add(dead_letters.named ? absl::StrCat("--dead-letter ", flags.dead_letter)
+                           : absl::StrCat("the dead letters (by default ", dead_letters.file, ")"),
+        dead_letters.file);
+  }
+  if (!flags.summary.empty()) add(absl::StrCat("--summary ", flags.summary), flags.summary);
+  for (size_t i = 0; i < files.size(); ++i) {
+    for (size_t j = i + 1; j < files.size(); ++j) {
+      if (!SameFile(files[i].target, files[j].target)) continue;
+      throw UsageError{absl::StrCat(files[j].what, " and ", files[i].what, " name the same file",
+                                    i == 0 && input ? ": the output would destroy the input" : "",
+                                    "; give each output a path of its own")};
+    }
+  }
 }
 
 absl::Duration DurationFlag(const char* name, const std::string& value) {
@@ -281,6 +393,9 @@ int Fail(const absl::Status& status) {
 
 // Everything a run opens before it reads a record.
 struct Job {
+  // The run's output files, renamed into place together (the sinks and
+  // `summary` own them and outlive every use of the set).
+  OutputFileSet outputs;
   std::unique_ptr<StateDir> state_dir;
   std::unique_ptr<Source> source;
   KafkaSource* kafka_source = nullptr;  // source, if it is a Kafka topic
@@ -293,25 +408,47 @@ struct Job {
 
 // Opens a run's source, state, sinks and outputs, in an order that writes
 // nothing (no table, no topic, no file) before every check has passed that
-// can fail for a reason a person must fix. A Kafka source runs exactly once:
+// can fail for a reason a person must fix: first every flag is checked (exit
+// 2), then the local outputs are created (a bad path fails at once), and only
+// then is a server contacted. A Kafka source runs exactly once:
 // task state under the state dir and in its changelog topic, and one
 // transaction per trigger. The state dir comes first: its instance id names
 // this process to the transaction coordinator, so a restart on the same dir
 // fences its predecessor at once. (Not to the group as a static member:
 // librdkafka 2.0.2 then fences itself when the broker restarts.)
 absl::Status OpenJob(const RunFlags& flags, const KafkaFlags& kafka, Job* job) {
+  const std::optional<std::string> input = CheckSourceFlags(flags, kafka);
+  const SinkSpec sink_spec = CheckSinkFlags(flags);
+  const DeadLetterSpec dead_letter_spec = CheckDeadLetterFlags(flags, kafka);
+  CheckDistinctFiles(flags, input, sink_spec, dead_letter_spec);
+
+  std::unique_ptr<AtomicOutputFile> csv_file;
+  std::unique_ptr<AtomicOutputFile> dead_letter_file;
+  if (sink_spec.csv) {
+    auto file = job->outputs.Create(*sink_spec.csv);
+    if (!file.ok()) return file.status();
+    csv_file = std::move(*file);
+  }
+  if (!dead_letter_spec.topic) {
+    auto file = job->outputs.Create(dead_letter_spec.file);
+    if (!file.ok()) return file.status();
+    dead_letter_file = std::move(*file);
+  }
+  if (!flags.summary.empty()) {
+    auto file = job->outputs.Create(flags.summary);
+    if (!file.ok()) return file.status();
+    job->summary = std::move(*file);
+  }
+
   std::string instance;
   bool state_dir_existed = true;
   if (kafka.input) {
-    if (flags.state_dir.empty()) throw UsageError{"--state-dir: must name a directory"};
     std::error_code ec;
     state_dir_existed = std::filesystem::exists(flags.state_dir, ec);
     auto dir = StateDir::Open(flags.state_dir, {kafka.input->topic, flags.group});
     if (!dir.ok()) return dir.status();
     job->state_dir = std::move(*dir);
     instance = absl::StrCat("tally-", flags.group, "-", job->state_dir->instance_id());
-  } else if (flags.state_dir != RunFlags{}.state_dir) {
-    throw UsageError{"--state-dir applies to a Kafka source; a file source is read whole by every run"};
   }
   auto source = OpenSource(flags, kafka);
   if (!source.ok()) {
@@ -337,17 +474,13 @@ absl::Status OpenJob(const RunFlags& flags, const KafkaFlags& kafka, Job* job) {
       return s;
     }
   }
-  auto sink = OpenSink(flags);
+  auto sink = OpenSink(flags, sink_spec, std::move(csv_file));
   if (!sink.ok()) return sink.status();
   job->sink = std::move(*sink);
-  auto dead_letters = OpenDeadLetterSink(flags, kafka, *job->source, job->transaction.get());
+  auto dead_letters =
+      OpenDeadLetterSink(dead_letter_spec, kafka, *job->source, job->transaction.get(), std::move(dead_letter_file));
   if (!dead_letters.ok()) return dead_letters.status();
   job->dead_letters = std::move(*dead_letters);
-  if (!flags.summary.empty()) {
-    auto file = AtomicOutputFile::Create(flags.summary);
-    if (!file.ok()) return file.status();
-    job->summary = std::move(*file);
-  }
   return absl::OkStatus();
 }
 
@@ -384,6 +517,7 @@ int Run(const RunFlags& flags) {
     absl::Status opened = OpenJob(flags, kafka, &job);
     if (opened.ok()) break;
     job = Job{};
+    if (stop_requested.load() && !kafka.input) return StoppedBeforeTheEnd(flags.source);
     if (!IsTransient(opened) || absl::Now() + backoff > give_up || stop_requested.load()) return Fail(opened);
     std::fprintf(stderr, "tally: waiting for a server (retrying in %s, for up to %s in all): %s\n",
                  absl::FormatDuration(backoff).c_str(), absl::FormatDuration(startup_wait).c_str(),
@@ -414,12 +548,16 @@ int Run(const RunFlags& flags) {
   const double cpu_start = CpuSeconds();
   auto result = RunPipeline(*job.source, *job.sink, *job.dead_letters, *stores, options, clock);
   if (!result.ok()) return Fail(result.status());
+  if (result->stopped && job.kafka_source == nullptr) return StoppedBeforeTheEnd(job.source->Describe());
+  // Each output file is prepared (written, synced, closed) by its Commit, and
+  // only when all are does Publish rename them into place: all or none.
   if (auto s = job.sink->Commit(); !s.ok()) return Fail(s);
   if (auto s = job.dead_letters->Commit(); !s.ok()) return Fail(s);
   if (job.summary) {
     if (auto s = job.summary->Append(SummaryJson(result->counts)); !s.ok()) return Fail(s);
     if (auto s = job.summary->Commit(); !s.ok()) return Fail(s);
   }
+  if (auto s = job.outputs.Publish(); !s.ok()) return Fail(s);
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   const std::string report = Report(job.source->Describe(), *job.sink, *job.dead_letters, flags.summary, *result,
                                     job.transaction != nullptr, seconds, CpuSeconds() - cpu_start);
