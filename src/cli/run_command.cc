@@ -250,8 +250,12 @@ DeadLetterSpec CheckDeadLetterFlags(const RunFlags& flags, const KafkaFlags& kaf
   if (IsKafkaEndpoint(spec)) {
     result.topic = KafkaEndpointFlag("--dead-letter", spec);
   } else if (spec.empty()) {
+    // Beside a csv file; not beside a stream (/dev/stdout, a FIFO).
     auto csv = AfterScheme(flags.sink, "csv:");
-    result.file = csv && *csv != "-" ? absl::StrCat(*csv, ".dead-letters.jsonl") : kDefaultDeadLetterFile;
+    std::optional<absl::StatusOr<OutputTarget>> csv_target;
+    if (csv) csv_target = ResolveOutputTarget(*csv);
+    result.file = csv_target && csv_target->ok() && !(*csv_target)->stream ? absl::StrCat(*csv, ".dead-letters.jsonl")
+                                                                         : kDefaultDeadLetterFile;
   } else if (auto p = AfterScheme(spec, "file:")) {
     result.file = *p;
   } else {

@@ -6,8 +6,10 @@
 # checked before a server is contacted.
 # Usage: bash outputs_test.sh /abs/path/to/tally
 #
-# Runs as root on the project's machines: a broken tally could replace
-# /dev/full itself. The script checks it after each use and puts it back.
+# Runs as root on the project's machines, where a broken tally replaced
+# /dev/full itself: the script uses device nodes of its own (the same devices,
+# made with mknod in its directory) where it can, and else checks /dev/full
+# and /dev/null after each use and puts them back.
 source "$(dirname "$0")/lib.sh"
 
 U1=11111111-1111-1111-1111-111111111111
@@ -35,16 +37,36 @@ await() {
   return 1
 }
 
+# reap PID: waits (up to 10 s) for a background reader to end, else kills it:
+# a FIFO that a broken binary replaced leaves its reader waiting forever.
+reap() {
+  local i
+  for ((i = 0; i < 200; ++i)); do
+    kill -0 "$1" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill "$1" 2>/dev/null
+  wait "$1" 2>/dev/null
+}
+
 # temps: the temporary files of outputs left in the directory.
 temps() { find . -name '*.tmp-*' | sort | tr '\n' ' '; }
 
-# dev_full_intact: /dev/full is still the character device; if a broken
-# binary replaced it, puts it back (as root) and fails.
-dev_full_intact() {
-  if [[ -c /dev/full ]]; then return 0; fi
-  rm -f /dev/full && mknod -m 666 /dev/full c 1 7
+# $FULL and $NULL: a full device and a null device.
+if mknod -m 666 full c 1 7 2>/dev/null && mknod -m 666 null c 1 3 2>/dev/null && echo x >null 2>/dev/null &&
+  ! echo x >full 2>/dev/null; then
+  FULL=$tmp/full NULL=$tmp/null
+else
+  FULL=/dev/full NULL=/dev/null
+fi
+# device_intact PATH MAJOR MINOR: PATH is still the character device; if a
+# broken binary replaced it, puts it back (as root) and fails.
+device_intact() {
+  if [[ -c "$1" ]]; then return 0; fi
+  rm -f "$1" && mknod -m 666 "$1" c "$2" "$3"
   return 1
 }
+dev_full_intact() { device_intact "$FULL" 1 7; }
 
 # --- 1. An output on the input, or on another output: exit 2, both named ---------
 for flag in "--sink csv:ev.jsonl" "--dead-letter file:ev.jsonl" "--summary ev.jsonl"; do
@@ -53,17 +75,22 @@ for flag in "--sink csv:ev.jsonl" "--dead-letter file:ev.jsonl" "--summary ev.js
   expect_contains "$err" "$flag"
   expect_contains "$err" "--source file:ev.jsonl"
   expect_file_eq ev.jsonl ev.orig
+  cp ev.orig ev.jsonl  # for the next checks, should a broken binary have written it
 done
 ln -s ev.jsonl link-to-input.csv
 expect_exit 2 "$TALLY" run --source file:ev.jsonl --sink csv:link-to-input.csv
 expect_file_eq ev.jsonl ev.orig
+cp ev.orig ev.jsonl
 ln ev.jsonl hard-link-to-input.csv
 expect_exit 2 "$TALLY" run --source file:ev.jsonl --sink csv:hard-link-to-input.csv
 expect_file_eq ev.jsonl ev.orig
+rm hard-link-to-input.csv
+cp ev.orig ev.jsonl
 # Standard input redirected from the file the csv would replace.
 expect_exit 2 "$TALLY" run --source - --sink csv:ev.jsonl <ev.jsonl
 expect_contains "$err" "--source -"
 expect_file_eq ev.jsonl ev.orig
+cp ev.orig ev.jsonl
 
 # Two outputs on one path (one not there yet; spelled differently).
 expect_exit 2 "$TALLY" run --source file:ev.jsonl --sink csv:d.out --summary ./d.out
@@ -73,16 +100,16 @@ expect_exit 2 "$TALLY" run --source file:ev.jsonl --sink csv:c.csv --summary c.c
 expect_contains "$err" "the dead letters (by default c.csv.dead-letters.jsonl)"
 expect_missing d.out c.csv
 expect_eq "$(temps)" "" "temporary files after refused runs"
-# Streams may be shared: both to /dev/null.
-expect_exit 0 "$TALLY" run --source file:ev.jsonl --sink csv:/dev/null --dead-letter file:/dev/null --summary /dev/null
-check "/dev/null is still a character device" test -c /dev/null
+# Streams may be shared: all three to a null device.
+expect_exit 0 "$TALLY" run --source file:ev.jsonl --sink "csv:$NULL" --dead-letter "file:$NULL" --summary "$NULL"
+check "the null device is still a character device" device_intact "$NULL" 1 3
 
 # --- 2. FIFOs, devices, symbolic links ---------------------------------------------
 mkfifo out.fifo
 cat out.fifo >fifo.got &
 reader=$!
 expect_exit 0 "$TALLY" run --source file:ev.jsonl --sink csv:out.fifo --dead-letter file:fifo.dl
-wait "$reader"
+reap "$reader"
 check "a FIFO output stays a FIFO" test -p out.fifo
 sorted_rows fifo.got >fifo.rows
 expect_file_eq fifo.rows ref.rows
@@ -104,23 +131,27 @@ expect_eq "${PIPESTATUS[0]}" 0 "exit status with a link to /dev/stdout"
 check "a link to /dev/stdout stays a link" test -L to-stdout.csv
 sorted_rows stdout.got >stdout.rows
 expect_file_eq stdout.rows ref.rows
+# Dead letters by default go beside a csv file, not beside a stream.
+"$TALLY" run --source file:ev.jsonl --sink csv:to-stdout.csv 2>"$err" >/dev/null
+expect_missing to-stdout.csv.dead-letters.jsonl
+expect_lines tally-dead-letters.jsonl 1
 
 # A full device: exit 1, a clear message, the device untouched.
-expect_exit 1 "$TALLY" run --source file:ev.jsonl --sink csv:/dev/full --dead-letter file:full.dl
-expect_contains "$err" "cannot write /dev/full: No space left on device"
-check "/dev/full is still a character device (csv)" dev_full_intact
+expect_exit 1 "$TALLY" run --source file:ev.jsonl --sink "csv:$FULL" --dead-letter file:full.dl
+expect_contains "$err" "cannot write $FULL: No space left on device"
+check "the full device is still a character device (csv)" dev_full_intact
 
 # --- 5. The outputs appear together, or none --------------------------------------
 echo OLD >t.csv
 echo OLD-DL >t.dl
 # The summary fails at the end, after the table and the dead letters are written.
-expect_exit 1 "$TALLY" run --source file:ev.jsonl --sink csv:t.csv --dead-letter file:t.dl --summary /dev/full
-check "/dev/full is still a character device (summary)" dev_full_intact
+expect_exit 1 "$TALLY" run --source file:ev.jsonl --sink csv:t.csv --dead-letter file:t.dl --summary "$FULL"
+check "the full device is still a character device (summary)" dev_full_intact
 expect_eq "$(cat t.csv)" OLD "csv when the summary failed"
 expect_eq "$(cat t.dl)" OLD-DL "dead letters when the summary failed"
 # The dead letters fail.
-expect_exit 1 "$TALLY" run --source file:ev.jsonl --sink csv:t.csv --dead-letter file:/dev/full
-check "/dev/full is still a character device (dead letters)" dev_full_intact
+expect_exit 1 "$TALLY" run --source file:ev.jsonl --sink csv:t.csv --dead-letter "file:$FULL"
+check "the full device is still a character device (dead letters)" dev_full_intact
 expect_eq "$(cat t.csv)" OLD "csv when the dead letters failed"
 expect_exit 1 "$TALLY" run --source file:ev.jsonl --sink csv:u.csv --dead-letter file:ev.orig/dl
 expect_missing u.csv
@@ -148,7 +179,7 @@ stop_test() {  # SIGNAL EXPECTED_STATUS
   wait "$job"
   expect_eq "$?" "$want" "exit status after SIG$signal"
   exec 3>&-
-  wait "$reader"
+  reap "$reader"
   expect_contains "$err" "stopped by SIG$signal before the end of its input"
   expect_eq "$(cat s.csv)" OLD "csv after SIG$signal"
   expect_eq "$(cat s.json)" OLD-SUMMARY "summary after SIG$signal"
@@ -179,13 +210,11 @@ rm -f stale.csv.tmp-$$
 # tally generate killed while it writes.
 "$TALLY" generate --events 500000000 --output huge.jsonl 2>/dev/null &
 gen=$!
-for ((i = 0; i < 400; ++i)); do [[ -n "$(temps)" ]] && break; sleep 0.05; done
-check "generate writes a temporary file" test -n "$(temps)"
+if await "huge.jsonl.tmp-$gen"; then pass; else fail "generate wrote no temporary file"; fi
 kill -TERM "$gen"
 wait "$gen"
 expect_eq "$?" 143 "exit status of generate after SIGTERM"
-expect_missing huge.jsonl
-expect_eq "$(temps)" "" "temporary files after generate was killed"
+expect_missing huge.jsonl "huge.jsonl.tmp-$gen"
 
 # --- 20. Every flag and local path is checked before a server is contacted --------
 # A listener that records whether anything connected to it.
