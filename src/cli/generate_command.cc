@@ -1,5 +1,7 @@
 #include "cli/generate_command.h"
 
+#include <signal.h>
+
 #include <cstdio>
 #include <memory>
 
@@ -13,6 +15,7 @@
 #include "cli/number_format.h"
 #include "generate/event_generator.h"
 #include "sink/atomic_output_file.h"
+#include "sink/temporary_files.h"
 
 namespace tally {
 namespace {
@@ -89,6 +92,9 @@ int Generate(const GenerateFlags& flags) {
   auto generator = EventGenerator::Create(options);
   if (!generator.ok()) throw UsageError{std::string(generator.status().message())};
 
+  // Killed while it writes (Ctrl-C, a closed pipe), it leaves no temporary
+  // file behind: the handler removes it, then the signal ends the process.
+  RemoveTemporaryFilesOnSignals({SIGTERM, SIGINT, SIGPIPE, SIGHUP});
   auto output = AtomicOutputFile::Create(flags.output);
   if (!output.ok()) return Fail(output.status());
   const absl::Time start = absl::Now();

@@ -7,8 +7,12 @@
 #include "cli/generate_command.h"
 #include "cli/produce_command.h"
 #include "cli/run_command.h"
+#include "cli/stop_signal.h"
 
 int main(int argc, char** argv) {
+  // Before anything else: a SIGTERM a moment after the start must take the
+  // documented path, not the signal's default action.
+  tally::InstallStopSignalHandlers();
   CLI::App app{"tally: exact per-learner daily event counts from a stream of app events"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "tally 0.1.0");

@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "cli/flag.h"
 #include "cli/number_format.h"
+#include "cli/stop_signal.h"
 #include "cli/usage_error.h"
 #include "runtime/log.h"
 #include "generate/event_generator.h"
@@ -133,7 +134,13 @@ int Produce(const ProduceFlags& flags) {
   absl::Time next_progress = start + absl::Seconds(2);
   int64_t sent = 0;
   std::string_view record;
+  bool stopped = false;
   for (;;) {
+    // SIGTERM / SIGINT: stop sending, deliver what was sent, report.
+    if (StopRequested()) {
+      stopped = true;
+      break;
+    }
     auto more = feed->Next(&record);
     if (!more.ok()) return Fail(more.status());
     if (!*more) break;
@@ -151,10 +158,12 @@ int Produce(const ProduceFlags& flags) {
         }
       }
       if (now >= next_progress) {
-        std::fprintf(stderr, "tally produce: %s sent, %s acknowledged, %s failed (%s records/s)\n",
-                     Grouped(sent).c_str(), Grouped((*producer)->acknowledged()).c_str(),
-                     Grouped((*producer)->failed()).c_str(),
-                     Grouped(static_cast<int64_t>(static_cast<double>(sent) / absl::ToDoubleSeconds(now - start))).c_str());
+        LogLine("tally produce",
+                absl::StrCat(Grouped(sent), " sent, ", Grouped((*producer)->acknowledged()), " acknowledged, ",
+                             Grouped((*producer)->failed()), " failed (",
+                             Grouped(static_cast<int64_t>(static_cast<double>(sent) /
+                                                          absl::ToDoubleSeconds(now - start))),
+                             " records/s)"));
         next_progress = now + absl::Seconds(2);
       }
     }
@@ -162,12 +171,14 @@ int Produce(const ProduceFlags& flags) {
   const absl::Status flushed = (*producer)->Flush(absl::Minutes(2));
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   LogLine("tally produce",
-          absl::StrFormat("sent %s records from %s to %s in %.2f s (%s records/s): %s acknowledged, %s failed%s",
-                          Grouped(sent), feed->Describe(), endpoint->Describe(), seconds,
+          absl::StrFormat("%ssent %s records from %s to %s in %.2f s (%s records/s): %s acknowledged, %s failed%s",
+                          stopped ? "stopped by a signal: " : "", Grouped(sent), feed->Describe(),
+                          endpoint->Describe(), seconds,
                           Grouped(seconds > 0 ? static_cast<int64_t>(static_cast<double>(sent) / seconds) : sent),
                           Grouped((*producer)->acknowledged()), Grouped((*producer)->failed()),
                           flushed.ok() ? "" : absl::StrCat(" (", flushed.message(), ")")));
-  return (*producer)->failed() == 0 && (*producer)->acknowledged() == sent ? kExitOk : kExitFailure;
+  if ((*producer)->failed() != 0 || (*producer)->acknowledged() != sent) return kExitFailure;
+  return stopped ? StoppedExitCode() : kExitOk;
 }
 
 }  // namespace

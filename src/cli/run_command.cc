@@ -19,6 +19,7 @@
 #include "cli/usage_error.h"
 #include "cli/flag.h"
 #include "cli/number_format.h"
+#include "cli/stop_signal.h"
 #include "runtime/log.h"
 #include "runtime/redact.h"
 #include "runtime/pipeline.h"
@@ -27,6 +28,9 @@
 #include "sink/console_sink.h"
 #include "sink/csv_sink.h"
 #include "sink/file_dead_letter_sink.h"
+#include "sink/output_file_set.h"
+#include "sink/output_target.h"
+#include "sink/temporary_files.h"
 #include "kafka/kafka_dead_letter_sink.h"
 #include "kafka/kafka_endpoint.h"
 #include "kafka/changelog_reseed.h"
@@ -49,21 +53,16 @@ constexpr char kDefaultDeadLetterFile[] = "tally-dead-letters.jsonl";
 // The dead-letter topic of a Kafka source, unless --dead-letter says otherwise.
 constexpr char kDeadLetterTopicSuffix[] = ".dead-letters";
 
-// Set by SIGTERM and SIGINT: finish the current trigger, commit, exit 0 (the
-// seed's stopGracefullyOnShutdown). A second signal ends the process at once.
-std::atomic<bool> stop_requested{false};
-
-void OnStopSignal(int signal) {
-  stop_requested.store(true, std::memory_order_relaxed);
-  ::signal(signal, SIG_DFL);
-}
-
-void InstallStopHandlers() {
-  struct sigaction action {};
-  action.sa_handler = &OnStopSignal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGTERM, &action, nullptr);
-  sigaction(SIGINT, &action, nullptr);
+// A run over a bounded input stopped by a signal before the end of its input:
+// its outputs would be a partial table presented as the result, so none is
+// committed; the previous files stay. Exit 128 + the signal, as a shell
+// reports a process the signal ended.
+int StoppedBeforeTheEnd(const std::string& source) {
+  LogLine("tally", absl::StrCat("stopped by ", StopSignal() == SIGINT ? "SIGINT" : "SIGTERM",
+                                " before the end of its input (", source,
+                                "): the run is incomplete and no output was committed (output files keep their "
+                                "previous contents)"));
+  return StoppedExitCode();
 }
 
 
@@ -106,8 +105,28 @@ KafkaFlags ParseKafkaFlags(const RunFlags& flags) {
   return kafka;
 }
 
+// The source's flags, checked before anything is opened: the path of a file
+// source ("-" for standard input), or nullopt for a Kafka source.
+std::optional<std::string> CheckSourceFlags(const RunFlags& flags, const KafkaFlags& kafka) {
+  if (kafka.input) {
+    if (flags.state_dir.empty()) throw UsageError{"--state-dir: must name a directory"};
+    return std::nullopt;
+  }
+  if (flags.available_now) {
+    throw UsageError{"--available-now applies to a Kafka source; a file source always ends with its input"};
+  }
+  if (flags.state_dir != RunFlags{}.state_dir) {
+    throw UsageError{"--state-dir applies to a Kafka source; a file source is read whole by every run"};
+  }
+  const std::optional<std::string> path = FileSourcePath(flags.source);
+  if (!path) {
+    throw UsageError{absl::StrCat("--source '", RedactUserinfo(flags.source),
+                                  "': expected file:PATH, - for standard input, or kafka://HOST:PORT[,...]/TOPIC")};
+  }
+  return path;
+}
+
 absl::StatusOr<std::unique_ptr<Source>> OpenSource(const RunFlags& flags, const KafkaFlags& kafka) {
-  const std::string& spec = flags.source;
   if (kafka.input) {
     KafkaSourceOptions options;
     options.endpoint = *kafka.input;
@@ -121,25 +140,23 @@ absl::StatusOr<std::unique_ptr<Source>> OpenSource(const RunFlags& flags, const 
     if (!source.ok()) return source.status();
     return std::unique_ptr<Source>(std::move(*source));
   }
-  if (flags.available_now) {
-    throw UsageError{"--available-now applies to a Kafka source; a file source always ends with its input"};
-  }
-  const std::optional<std::string> path = FileSourcePath(spec);
-  if (!path) {
-    throw UsageError{absl::StrCat("--source '", RedactUserinfo(spec),
-                                  "': expected file:PATH, - for standard input, or kafka://HOST:PORT[,...]/TOPIC")};
-  }
-  auto source = FileSource::Open(*path, flags.max_record_bytes);
+  auto source = FileSource::Open(*FileSourcePath(flags.source), flags.max_record_bytes);
   if (!source.ok()) return source.status();
   return std::unique_ptr<Source>(std::move(*source));
 }
 
-absl::StatusOr<std::unique_ptr<Sink>> OpenSink(const RunFlags& flags) {
-  if (flags.sink == "console") return std::unique_ptr<Sink>(std::make_unique<ConsoleSink>(stdout, flags.console_rows));
+// What --sink names, checked before anything is opened.
+struct SinkSpec {
+  std::optional<std::string> csv;  // the path of a csv sink
+  std::optional<CassandraSinkOptions> cassandra;
+};
+
+SinkSpec CheckSinkFlags(const RunFlags& flags) {
+  SinkSpec spec;
+  if (flags.sink == "console") return spec;
   if (auto path = AfterScheme(flags.sink, "csv:")) {
-    auto sink = CsvSink::Create(*path);
-    if (!sink.ok()) return sink.status();
-    return std::unique_ptr<Sink>(std::move(*sink));
+    spec.csv = *path;
+    return spec;
   }
   if (IsCassandraTable(flags.sink)) {
     CassandraSinkOptions options;
@@ -166,28 +183,46 @@ absl::StatusOr<std::unique_ptr<Sink>> OpenSink(const RunFlags& flags) {
     options.verify_server_certificate = !flags.cassandra_skip_verify;
     if (flags.cassandra_in_flight < 1) throw UsageError{"--cassandra-in-flight: must be at least 1"};
     options.max_in_flight = flags.cassandra_in_flight;
-    options.stop = &stop_requested;  // a write to a server that went silent must not hold up a SIGTERM
-    auto sink = CassandraSink::Open(options);
-    if (!sink.ok()) return sink.status();
-    return std::unique_ptr<Sink>(std::move(*sink));
+    options.stop = &StopRequestedFlag();  // a write to a server that went silent must not hold up a SIGTERM
+    spec.cassandra = std::move(options);
+    return spec;
   }
   throw UsageError{absl::StrCat("--sink '", RedactUserinfo(flags.sink),
                                 "': expected csv:PATH, console or cassandra://HOST:PORT[,...]/KEYSPACE.TABLE")};
 }
 
+// `csv_file` is the csv sink's file, created beforehand with the other local
+// outputs.
+absl::StatusOr<std::unique_ptr<Sink>> OpenSink(const RunFlags& flags, const SinkSpec& spec,
+                                               std::unique_ptr<AtomicOutputFile> csv_file) {
+  if (spec.csv) return std::unique_ptr<Sink>(std::make_unique<CsvSink>(std::move(csv_file)));
+  if (spec.cassandra) {
+    auto sink = CassandraSink::Open(*spec.cassandra);
+    if (!sink.ok()) return sink.status();
+    return std::unique_ptr<Sink>(std::move(*sink));
+  }
+  return std::unique_ptr<Sink>(std::make_unique<ConsoleSink>(stdout, flags.console_rows));
+}
+
 // The dead-letter destination: --dead-letter if given; else, for a Kafka
 // source, the topic beside it named TOPIC.dead-letters; for a csv sink, a file
 // beside it; else ./tally-dead-letters.jsonl.
-// With a transaction (a Kafka source), the letters go to a topic of the same
+// With a Kafka source (a transaction), the letters go to a topic of the same
 // cluster, inside the transaction: exactly once.
-absl::StatusOr<std::unique_ptr<DeadLetterSink>> OpenDeadLetterSink(const RunFlags& flags, const KafkaFlags& kafka,
-                                                                   const Source& source,
-                                                                   KafkaTransaction* transaction) {
+struct DeadLetterSpec {
+  std::optional<KafkaEndpoint> topic;
+  std::string file;     // the path, if not a topic
+  bool named = false;   // by --dead-letter, not the default
+};
+
+DeadLetterSpec CheckDeadLetterFlags(const RunFlags& flags, const KafkaFlags& kafka) {
+  DeadLetterSpec result;
+  result.named = !flags.dead_letter.empty();
   std::string spec = flags.dead_letter;
   if (spec.empty() && kafka.input) {
     spec = absl::StrCat("kafka://", kafka.input->bootstrap_servers, "/", kafka.input->topic, kDeadLetterTopicSuffix);
   }
-  if (transaction != nullptr) {
+  if (kafka.input) {
     const KafkaEndpoint endpoint =
         IsKafkaEndpoint(spec) ? KafkaEndpointFlag("--dead-letter", spec) : KafkaEndpoint{};
     if (!IsKafkaEndpoint(spec) || endpoint.bootstrap_servers != kafka.input->bootstrap_servers) {
@@ -197,29 +232,82 @@ absl::StatusOr<std::unique_ptr<DeadLetterSink>> OpenDeadLetterSink(const RunFlag
                                     "), written in the same transaction as the offsets: give kafka://",
                                     kafka.input->bootstrap_servers, "/TOPIC, or leave it out")};
     }
-    return std::unique_ptr<DeadLetterSink>(
-        std::make_unique<KafkaDeadLetterSink>(transaction->producer(), endpoint, kafka.input->topic));
+    result.topic = endpoint;
+    return result;
   }
   if (IsKafkaEndpoint(spec)) {
-    const KafkaEndpoint endpoint = KafkaEndpointFlag("--dead-letter", spec);
-    auto producer = KafkaProducer::Open(endpoint.bootstrap_servers, kafka.properties);
-    if (!producer.ok()) return producer.status();
-    const std::string source_topic = kafka.input ? kafka.input->topic : source.Describe();
-    return std::unique_ptr<DeadLetterSink>(
-        std::make_unique<KafkaDeadLetterSink>(std::move(*producer), endpoint, source_topic));
-  }
-  std::string path;
-  if (spec.empty()) {
+    result.topic = KafkaEndpointFlag("--dead-letter", spec);
+  } else if (spec.empty()) {
+    // Beside a csv file; not beside a stream (/dev/stdout, a FIFO).
     auto csv = AfterScheme(flags.sink, "csv:");
-    path = csv && *csv != "-" ? absl::StrCat(*csv, ".dead-letters.jsonl") : kDefaultDeadLetterFile;
+    std::optional<absl::StatusOr<OutputTarget>> csv_target;
+    if (csv) csv_target = ResolveOutputTarget(*csv);
+    result.file = csv_target && csv_target->ok() && !(*csv_target)->stream ? absl::StrCat(*csv, ".dead-letters.jsonl")
+                                                                         : kDefaultDeadLetterFile;
   } else if (auto p = AfterScheme(spec, "file:")) {
-    path = *p;
+    result.file = *p;
   } else {
     throw UsageError{absl::StrCat("--dead-letter '", RedactUserinfo(spec), "': expected file:PATH or kafka://HOST:PORT[,...]/TOPIC")};
   }
-  auto sink = FileDeadLetterSink::Create(path, source.Describe(), source.position_name());
-  if (!sink.ok()) return sink.status();
-  return std::unique_ptr<DeadLetterSink>(std::move(*sink));
+  return result;
+}
+
+// `file` is the dead-letter file, created beforehand with the other local
+// outputs, if the letters go to a file.
+absl::StatusOr<std::unique_ptr<DeadLetterSink>> OpenDeadLetterSink(const DeadLetterSpec& spec,
+                                                                   const KafkaFlags& kafka, const Source& source,
+                                                                   KafkaTransaction* transaction,
+                                                                   std::unique_ptr<AtomicOutputFile> file) {
+  if (transaction != nullptr) {
+    return std::unique_ptr<DeadLetterSink>(
+        std::make_unique<KafkaDeadLetterSink>(transaction->producer(), *spec.topic, kafka.input->topic));
+  }
+  if (spec.topic) {
+    auto producer = KafkaProducer::Open(spec.topic->bootstrap_servers, kafka.properties);
+    if (!producer.ok()) return producer.status();
+    const std::string source_topic = kafka.input ? kafka.input->topic : source.Describe();
+    return std::unique_ptr<DeadLetterSink>(
+        std::make_unique<KafkaDeadLetterSink>(std::move(*producer), *spec.topic, source_topic));
+  }
+  return std::unique_ptr<DeadLetterSink>(
+      std::make_unique<FileDeadLetterSink>(std::move(file), source.Describe(), source.position_name()));
+}
+
+// Refuses (a usage error, naming both) an output that is the input or another
+// output: a file the run would replace while it reads it, or replace twice.
+// Same inode or, for a file yet to be made, the same path once links are
+// followed. Streams (/dev/null, a FIFO, standard output) may be shared.
+void CheckDistinctFiles(const RunFlags& flags, const std::optional<std::string>& input, const SinkSpec& sink,
+                        const DeadLetterSpec& dead_letters) {
+  struct Named {
+    std::string what;
+    OutputTarget target;
+  };
+  std::vector<Named> files;
+  auto add = [&files](std::string what, const std::string& path, bool is_stdin = false) {
+    if (is_stdin) {
+      files.push_back({std::move(what), StandardInputTarget()});
+      return;
+    }
+    // What cannot be resolved (a directory) fails, naming it, when created.
+    if (auto target = ResolveOutputTarget(path); target.ok()) files.push_back({std::move(what), *target});
+  };
+  if (input) add(absl::StrCat("--source ", flags.source), *input, *input == "-");
+  if (sink.csv) add(absl::StrCat("--sink ", flags.sink), *sink.csv);
+  if (!dead_letters.topic) {
+    add(dead_letters.named ? absl::StrCat("--dead-letter ", flags.dead_letter)
+                           : absl::StrCat("the dead letters (by default ", dead_letters.file, ")"),
+        dead_letters.file);
+  }
+  if (!flags.summary.empty()) add(absl::StrCat("--summary ", flags.summary), flags.summary);
+  for (size_t i = 0; i < files.size(); ++i) {
+    for (size_t j = i + 1; j < files.size(); ++j) {
+      if (!SameFile(files[i].target, files[j].target)) continue;
+      throw UsageError{absl::StrCat(files[j].what, " and ", files[i].what, " name the same file",
+                                    i == 0 && input ? ": the output would destroy the input" : "",
+                                    "; give each output a path of its own")};
+    }
+  }
 }
 
 // True if `name` has the form of an IANA zone name ("UTC", "Asia/Calcutta",
@@ -315,6 +403,9 @@ int Fail(const absl::Status& status) {
 
 // Everything a run opens before it reads a record.
 struct Job {
+  // The run's output files, renamed into place together (the sinks and
+  // `summary` own them and outlive every use of the set).
+  OutputFileSet outputs;
   std::unique_ptr<StateDir> state_dir;
   std::unique_ptr<Source> source;
   KafkaSource* kafka_source = nullptr;  // source, if it is a Kafka topic
@@ -327,37 +418,47 @@ struct Job {
 
 // Opens a run's source, state, sinks and outputs, in an order that writes
 // nothing (no table, no topic, no file) before every check has passed that
-// can fail for a reason a person must fix. A Kafka source runs exactly once:
+// can fail for a reason a person must fix: first every flag is checked (exit
+// 2), then the local outputs are created (a bad path fails at once), and only
+// then is a server contacted. A Kafka source runs exactly once:
 // task state under the state dir and in its changelog topic, and one
 // transaction per trigger. The state dir comes first: its instance id names
 // this process to the transaction coordinator, so a restart on the same dir
 // fences its predecessor at once. (Not to the group as a static member:
 // librdkafka 2.0.2 then fences itself when the broker restarts.)
 absl::Status OpenJob(const RunFlags& flags, const KafkaFlags& kafka, Job* job) {
+  const std::optional<std::string> input = CheckSourceFlags(flags, kafka);
+  const SinkSpec sink_spec = CheckSinkFlags(flags);
+  const DeadLetterSpec dead_letter_spec = CheckDeadLetterFlags(flags, kafka);
+  CheckDistinctFiles(flags, input, sink_spec, dead_letter_spec);
+
+  std::unique_ptr<AtomicOutputFile> csv_file;
+  std::unique_ptr<AtomicOutputFile> dead_letter_file;
+  if (sink_spec.csv) {
+    auto file = job->outputs.Create(*sink_spec.csv);
+    if (!file.ok()) return file.status();
+    csv_file = std::move(*file);
+  }
+  if (!dead_letter_spec.topic) {
+    auto file = job->outputs.Create(dead_letter_spec.file);
+    if (!file.ok()) return file.status();
+    dead_letter_file = std::move(*file);
+  }
+  if (!flags.summary.empty()) {
+    auto file = job->outputs.Create(flags.summary);
+    if (!file.ok()) return file.status();
+    job->summary = std::move(*file);
+  }
+
   std::string instance;
-  bool state_dir_existed = true;
   if (kafka.input) {
-    if (flags.state_dir.empty()) throw UsageError{"--state-dir: must name a directory"};
-    std::error_code ec;
-    state_dir_existed = std::filesystem::exists(flags.state_dir, ec);
     auto dir = StateDir::Open(flags.state_dir, {kafka.input->topic, flags.group});
     if (!dir.ok()) return dir.status();
     job->state_dir = std::move(*dir);
     instance = absl::StrCat("tally-", flags.group, "-", job->state_dir->instance_id());
-  } else if (flags.state_dir != RunFlags{}.state_dir) {
-    throw UsageError{"--state-dir applies to a Kafka source; a file source is read whole by every run"};
   }
   auto source = OpenSource(flags, kafka);
-  if (!source.ok()) {
-    // A state dir made just now for a topic that turned out not to exist
-    // (a typo) would refuse the corrected run: take it back.
-    if (!state_dir_existed) {
-      job->state_dir.reset();
-      std::error_code ec;
-      std::filesystem::remove_all(flags.state_dir, ec);
-    }
-    return source.status();
-  }
+  if (!source.ok()) return source.status();
   job->source = std::move(*source);
   job->kafka_source = dynamic_cast<KafkaSource*>(job->source.get());
   if (job->kafka_source != nullptr) {
@@ -371,17 +472,13 @@ absl::Status OpenJob(const RunFlags& flags, const KafkaFlags& kafka, Job* job) {
       return s;
     }
   }
-  auto sink = OpenSink(flags);
+  auto sink = OpenSink(flags, sink_spec, std::move(csv_file));
   if (!sink.ok()) return sink.status();
   job->sink = std::move(*sink);
-  auto dead_letters = OpenDeadLetterSink(flags, kafka, *job->source, job->transaction.get());
+  auto dead_letters =
+      OpenDeadLetterSink(dead_letter_spec, kafka, *job->source, job->transaction.get(), std::move(dead_letter_file));
   if (!dead_letters.ok()) return dead_letters.status();
   job->dead_letters = std::move(*dead_letters);
-  if (!flags.summary.empty()) {
-    auto file = AtomicOutputFile::Create(flags.summary);
-    if (!file.ok()) return file.status();
-    job->summary = std::move(*file);
-  }
   return absl::OkStatus();
 }
 
@@ -418,10 +515,9 @@ int Run(const RunFlags& flags) {
                                   "': not a known IANA time zone name (e.g. UTC, Asia/Calcutta, Europe/Berlin)")};
   }
   options.processor.max_record_bytes = flags.max_record_bytes;
-  options.stop = &stop_requested;
+  options.stop = &StopRequestedFlag();
   ProgressLine progress;
   options.on_progress = [&progress](const PipelineProgress& p) { progress.Print(p); };
-  InstallStopHandlers();
 
   // Open everything before reading a record: a bad path or an unreachable
   // server fails the run before any work, and nothing half-written is left
@@ -438,7 +534,8 @@ int Run(const RunFlags& flags) {
     absl::Status opened = OpenJob(flags, kafka, &job);
     if (opened.ok()) break;
     job = Job{};
-    if (!IsTransient(opened) || absl::Now() + backoff > give_up || stop_requested.load()) return Fail(opened);
+    if (StopRequested() && !kafka.input) return StoppedBeforeTheEnd(flags.source);
+    if (!IsTransient(opened) || absl::Now() + backoff > give_up || StopRequested()) return Fail(opened);
     LogLine("tally", absl::StrCat("waiting for a server (retrying in ", absl::FormatDuration(backoff),
                                   ", for up to ", absl::FormatDuration(startup_wait), " in all): ",
                                   opened.message()));
@@ -481,12 +578,16 @@ int Run(const RunFlags& flags) {
   const double cpu_start = CpuSeconds();
   auto result = RunPipeline(*job.source, *job.sink, *job.dead_letters, *stores, options, clock);
   if (!result.ok()) return Fail(result.status());
+  if (result->stopped && job.kafka_source == nullptr) return StoppedBeforeTheEnd(job.source->Describe());
+  // Each output file is prepared (written, synced, closed) by its Commit, and
+  // only when all are does Publish rename them into place: all or none.
   if (auto s = job.sink->Commit(); !s.ok()) return Fail(s);
   if (auto s = job.dead_letters->Commit(); !s.ok()) return Fail(s);
   if (job.summary) {
     if (auto s = job.summary->Append(SummaryJson(result->counts)); !s.ok()) return Fail(s);
     if (auto s = job.summary->Commit(); !s.ok()) return Fail(s);
   }
+  if (auto s = job.outputs.Publish(); !s.ok()) return Fail(s);
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   const std::string report = Report(job.source->Describe(), *job.sink, *job.dead_letters, flags.summary, *result,
                                     job.transaction != nullptr, seconds, CpuSeconds() - cpu_start);

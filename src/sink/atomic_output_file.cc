@@ -1,74 +1,112 @@
 #include "sink/atomic_output_file.h"
 
-#include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "sink/output_target.h"
+#include "sink/temporary_files.h"
 
 namespace tally {
 namespace {
 constexpr size_t kBufferBytes = 1 << 20;
 }
 
-absl::StatusOr<std::unique_ptr<AtomicOutputFile>> AtomicOutputFile::Create(const std::string& path) {
-  if (path == "-") return std::make_unique<AtomicOutputFile>(path, "", stdout);
-  if (path.empty()) return absl::InvalidArgumentError("an output path is empty");
-  // Renaming over a directory would fail only at Commit, after other outputs
-  // may already be in place: refuse it now.
-  struct stat st;
-  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    return absl::PermissionDeniedError(absl::StrCat("cannot write ", path, ": it is a directory"));
+absl::StatusOr<std::unique_ptr<AtomicOutputFile>> AtomicOutputFile::Create(const std::string& path,
+                                                                          bool deferred) {
+  auto target = ResolveOutputTarget(path);
+  if (!target.ok()) return target.status();
+  std::unique_ptr<AtomicOutputFile> file;
+  if (target->standard_fd == STDOUT_FILENO) {
+    file = std::make_unique<AtomicOutputFile>(path, "", "", stdout, false, deferred);
+  } else if (target->standard_fd == STDERR_FILENO) {
+    file = std::make_unique<AtomicOutputFile>(path, "", "", stderr, false, deferred);
+  } else if (target->stream) {
+    // A FIFO blocks here until a reader opens it, as a shell redirection does.
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    std::FILE* f = fd < 0 ? nullptr : ::fdopen(fd, "wb");
+    if (f == nullptr) {
+      const int err = errno;
+      if (fd >= 0) ::close(fd);
+      return absl::PermissionDeniedError(absl::StrCat("cannot write ", path, ": ", std::strerror(err)));
+    }
+    file = std::make_unique<AtomicOutputFile>(path, "", "", f, true, deferred);
+  } else {
+    RemoveStaleTemporaryFiles(target->file);
+    std::string temp = TemporaryFileName(target->file);
+    std::FILE* f = std::fopen(temp.c_str(), "wbxe");  // x: never clobber; e: O_CLOEXEC
+    if (f == nullptr) {
+      return absl::PermissionDeniedError(absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
+    }
+    file = std::make_unique<AtomicOutputFile>(path, target->file, std::move(temp), f, true, deferred);
   }
-  const std::string temp = absl::StrCat(path, ".tmp-", ::getpid());
-  std::FILE* f = std::fopen(temp.c_str(), "wbxe");  // x: never clobber; e: O_CLOEXEC
-  if (f == nullptr) {
-    return absl::PermissionDeniedError(absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
-  }
-  return std::make_unique<AtomicOutputFile>(path, temp, f);
+  return file;
 }
 
-AtomicOutputFile::AtomicOutputFile(std::string path, std::string temp_path, std::FILE* file)
-    : path_(std::move(path)), temp_path_(std::move(temp_path)), file_(file) {
+AtomicOutputFile::AtomicOutputFile(std::string path, std::string target, std::string temp_path, std::FILE* file,
+                                   bool owns_file, bool deferred)
+    : path_(std::move(path)),
+      target_(std::move(target)),
+      temp_path_(std::move(temp_path)),
+      file_(file),
+      owns_file_(owns_file),
+      deferred_(deferred) {
   if (!temp_path_.empty()) {
+    temp_slot_ = RememberTemporaryFile(temp_path_);
     buffer_ = std::make_unique<char[]>(kBufferBytes);
     std::setvbuf(file_, buffer_.get(), _IOFBF, kBufferBytes);
   }
 }
 
 AtomicOutputFile::~AtomicOutputFile() {
-  if (committed_ || temp_path_.empty()) return;
-  std::fclose(file_);
-  std::remove(temp_path_.c_str());
+  if (file_ != nullptr && owns_file_) std::fclose(file_);
+  if (!temp_path_.empty() && state_ != State::kDone) std::remove(temp_path_.c_str());
+  ForgetTemporaryFile(temp_slot_);
 }
 
-absl::Status AtomicOutputFile::WriteError() {
-  return absl::DataLossError(absl::StrCat("cannot write ", path_, ": ", std::strerror(errno)));
+absl::Status AtomicOutputFile::WriteError(int err) {
+  return absl::DataLossError(absl::StrCat("cannot write ", path_, ": ", std::strerror(err)));
 }
 
 absl::Status AtomicOutputFile::Append(std::string_view data) {
-  if (std::fwrite(data.data(), 1, data.size(), file_) != data.size()) return WriteError();
+  if (state_ != State::kOpen) return absl::FailedPreconditionError(absl::StrCat(path_, ": appended after commit"));
+  if (std::fwrite(data.data(), 1, data.size(), file_) != data.size()) return WriteError(errno);
+  // A stream is read as it goes (a FIFO, a terminal): hand each piece over,
+  // and learn of a full device or a closed pipe now, not at the end.
+  if (streaming() && std::fflush(file_) != 0) return WriteError(errno);
+  return absl::OkStatus();
+}
+
+absl::Status AtomicOutputFile::Close() {
+  std::FILE* f = file_;
+  file_ = nullptr;
+  if (owns_file_ && std::fclose(f) != 0) return WriteError(errno);
   return absl::OkStatus();
 }
 
 absl::Status AtomicOutputFile::Commit() {
-  if (temp_path_.empty()) {
-    committed_ = true;
-    return std::fflush(file_) == 0 ? absl::OkStatus() : WriteError();
+  if (state_ != State::kOpen) return absl::FailedPreconditionError(absl::StrCat(path_, ": committed twice"));
+  if (std::fflush(file_) != 0) return WriteError(errno);
+  if (streaming()) {
+    state_ = State::kDone;
+    return Close();
   }
-  if (std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0) return WriteError();
-  committed_ = true;
-  if (std::fclose(file_) != 0) {
-    std::remove(temp_path_.c_str());
-    return WriteError();
-  }
-  if (std::rename(temp_path_.c_str(), path_.c_str()) != 0) {
-    absl::Status s = WriteError();
-    std::remove(temp_path_.c_str());
-    return s;
-  }
+  if (::fsync(::fileno(file_)) != 0) return WriteError(errno);
+  if (auto s = Close(); !s.ok()) return s;
+  state_ = State::kPrepared;
+  return deferred_ ? absl::OkStatus() : Publish();
+}
+
+absl::Status AtomicOutputFile::Publish() {
+  if (streaming()) return absl::OkStatus();
+  if (state_ != State::kPrepared) return absl::FailedPreconditionError(absl::StrCat(path_, ": not committed"));
+  if (std::rename(temp_path_.c_str(), target_.c_str()) != 0) return WriteError(errno);
+  state_ = State::kDone;
+  ForgetTemporaryFile(temp_slot_);
+  temp_slot_ = -1;
   return absl::OkStatus();
 }
 

@@ -12,7 +12,8 @@ namespace tally {
 // one row per learner and day, in no particular order. It writes each row once,
 // when the row is final (TriggerOutput::finalized: its day closed, or the input
 // ended), so it holds no rows in memory; updates of rows that may still change
-// are not its business. The file appears at its path only on Commit.
+// are not its business. The file appears at its path only on Commit (for a
+// file of an OutputFileSet: when the set is published).
 class CsvSink final : public Sink {
  public:
   static absl::StatusOr<std::unique_ptr<CsvSink>> Create(const std::string& path);

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <atomic>
+
+namespace tally {
+
+// How a tally process is asked to stop. main() installs the handlers before
+// it does anything else, so a signal at any moment — during flag parsing, a
+// connection attempt, a restore — takes the documented path rather than the
+// signal's default action:
+//   - the first SIGTERM or SIGINT sets the stop flag; each command decides
+//     what a stop means for it (`tally run`: a Kafka job finishes its trigger,
+//     commits and exits 0; a job over a bounded input that has not reached
+//     its end commits nothing and exits 128 + the signal);
+//   - a second SIGTERM or SIGINT, a SIGPIPE or a SIGHUP ends the process by
+//     that signal at once, after removing the temporary output files
+//     (sink/temporary_files.h).
+void InstallStopSignalHandlers();
+
+// Set by the first SIGTERM or SIGINT. Lives for the whole process.
+const std::atomic<bool>& StopRequestedFlag();
+inline bool StopRequested() { return StopRequestedFlag().load(std::memory_order_relaxed); }
+
+// The signal that set the stop flag (SIGTERM or SIGINT), or 0.
+int StopSignal();
+
+// The exit code of a command that a stop cut short: 128 + the signal, as a
+// shell reports a process the signal ended.
+int StoppedExitCode();
+
+}  // namespace tally
