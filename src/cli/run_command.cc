@@ -181,16 +181,18 @@ absl::StatusOr<std::unique_ptr<DeadLetterSink>> OpenDeadLetterSink(const RunFlag
                                     "), written in the same transaction as the offsets: give kafka://",
                                     kafka.input->bootstrap_servers, "/TOPIC, or leave it out")};
     }
-    return std::unique_ptr<DeadLetterSink>(
-        std::make_unique<KafkaDeadLetterSink>(transaction->producer(), endpoint, kafka.input->topic));
+    auto sink = std::make_unique<KafkaDeadLetterSink>(transaction->producer(), endpoint, kafka.input->topic);
+    if (auto s = sink->EnsureTopic(); !s.ok()) return s;
+    return std::unique_ptr<DeadLetterSink>(std::move(sink));
   }
   if (IsKafkaEndpoint(spec)) {
     const KafkaEndpoint endpoint = KafkaEndpointFlag("--dead-letter", spec);
     auto producer = KafkaProducer::Open(endpoint.bootstrap_servers, kafka.properties);
     if (!producer.ok()) return producer.status();
     const std::string source_topic = kafka.input ? kafka.input->topic : source.Describe();
-    return std::unique_ptr<DeadLetterSink>(
-        std::make_unique<KafkaDeadLetterSink>(std::move(*producer), endpoint, source_topic));
+    auto sink = std::make_unique<KafkaDeadLetterSink>(std::move(*producer), endpoint, source_topic);
+    if (auto s = sink->EnsureTopic(); !s.ok()) return s;
+    return std::unique_ptr<DeadLetterSink>(std::move(sink));
   }
   std::string path;
   if (spec.empty()) {

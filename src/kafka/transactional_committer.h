@@ -23,7 +23,11 @@ namespace tally {
 // A broker that is briefly away (a restart) is waited for: a retriable
 // failure is retried for up to `retry_for`. An abortable one aborts the
 // transaction and returns Aborted (the loop redoes the work); a fatal one
-// (fenced) returns FailedPrecondition.
+// (fenced) returns FailedPrecondition. So does a failure no redo can cure (a
+// record that can never be produced: too large, a topic missing or not
+// writable; see IsPermanentProduceError), and the kMaxConsecutiveAborts-th
+// abort in a row without a commit between: a redo that fails that often
+// would fail forever.
 class TransactionalCommitter final : public Committer {
  public:
   TransactionalCommitter(KafkaTransaction& transaction, KafkaSource& source, KafkaDeadLetterSink& dead_letters,
@@ -33,6 +37,8 @@ class TransactionalCommitter final : public Committer {
         dead_letters_(dead_letters),
         changelog_topic_(std::move(changelog_topic)),
         retry_for_(retry_for) {}
+
+  static constexpr int kMaxConsecutiveAborts = 5;
 
   bool carries_dead_letters() const override { return true; }
   absl::Status Commit(TaskSet& tasks) override;
@@ -46,6 +52,7 @@ class TransactionalCommitter final : public Committer {
   KafkaDeadLetterSink& dead_letters_;
   std::string changelog_topic_;
   absl::Duration retry_for_;
+  int consecutive_aborts_ = 0;  // since the last commit
 };
 
 }  // namespace tally
