@@ -89,8 +89,8 @@ expect_exit 0 "$TALLY" run --source file:events.jsonl --sink csv:reference.csv -
 sorted_rows reference.csv >reference-rows.csv
 
 # ---- 1. the partition is held by another member, then by a stale one -------
-topic="an_held_$id"
-group="an_held_$id"
+topic="kafka_held_$id"
+group="kafka_held_$id"
 topics+=("$topic" "$topic.dead-letters" "$group-$topic-changelog")
 expect_exit 0 "$TALLY" produce --from file:events.jsonl --to "$kafka/$topic"
 start_holder "$group" "$topic"
@@ -115,8 +115,8 @@ expect_file_eq held-rows.csv reference-rows.csv
 kill -KILL "$holder" 2>/dev/null
 
 # ---- 2. done by the group's commit: another member processed it ------------
-topic="an_group_$id"
-group="an_group_$id"
+topic="kafka_group_$id"
+group="kafka_group_$id"
 topics+=("$topic" "$topic.dead-letters" "$group-$topic-changelog")
 expect_exit 0 "$TALLY" produce --from file:events.jsonl --to "$kafka/$topic"
 start_holder "$group" "$topic"
@@ -145,13 +145,13 @@ wait "$worker"
 expect_contains worker.err "read 20,000 records"
 
 # ---- 3. SIGTERM during start-up -----------------------------------------------
-topic="an_term_$id"
-group="an_term_$id"
-topics+=("$topic" "$topic.dead-letters" "$group-$topic-changelog" "an_csv_$id-$topic-changelog")
+topic="kafka_term_$id"
+group="kafka_term_$id"
+topics+=("$topic" "$topic.dead-letters" "$group-$topic-changelog" "kafka_csv_$id-$topic-changelog")
 expect_exit 0 "$TALLY" produce --from file:events.jsonl --to "$kafka/$topic"
 # (First, in a group of its own, the plain case: the csv of a Kafka run holds
 # the table as it stands, open days included, as the file run's csv does.)
-expect_exit 0 timeout 120 "$TALLY" run --source "$kafka/$topic" --group "an_csv_$id" --available-now \
+expect_exit 0 timeout 120 "$TALLY" run --source "$kafka/$topic" --group "kafka_csv_$id" --available-now \
   --state-dir state-csv --sink csv:plain.csv --trigger 1s
 sorted_rows plain.csv >plain-rows.csv
 expect_file_eq plain-rows.csv reference-rows.csv
@@ -174,8 +174,8 @@ expect_file_eq after-term.json reference.json
 # A record just below --max-record-bytes (1 MiB) but above the producer's
 # message.max.bytes (1,000,000): not JSON, so its dead letter is the whole
 # record, which no redo can send.
-topic="an_big_$id"
-group="an_big_$id"
+topic="kafka_big_$id"
+group="kafka_big_$id"
 topics+=("$topic" "$topic.dead-letters" "$group-$topic-changelog")
 head -n 100 events.jsonl >big.jsonl
 python3 -c 'print("x" * 1040000)' >>big.jsonl
@@ -204,13 +204,13 @@ expect_eq "$(cat big-letter.txt)" "not_json 100 1040000 $sha True True" "the cut
 # A dead-letter topic that does not exist and that the broker will not make
 # (its name collides with an existing topic's: '.' and '_' are the same to
 # Kafka's metrics): the start fails, naming it.
-topic="an_nodl_$id"
-topics+=("$topic" "an.dl.$id" "an_nodl_$id-$topic-changelog")
-"$stack" kafka-topics --create --topic "an.dl.$id" --partitions 1 >/dev/null 2>&1
+topic="kafka_nodl_$id"
+topics+=("$topic" "kafka.dl.$id" "kafka_nodl_$id-$topic-changelog")
+"$stack" kafka-topics --create --topic "kafka.dl.$id" --partitions 1 >/dev/null 2>&1
 expect_exit 0 "$TALLY" produce --from file:events.jsonl --to "$kafka/$topic"
-expect_exit 1 timeout 60 "$TALLY" run --source "$kafka/$topic" --group "an_nodl_$id" --available-now \
-  --state-dir state-nodl --sink csv:nodl.csv --dead-letter "$kafka/an_dl_$id"
-expect_contains "$err" "dead-letter topic 'an_dl_$id' does not exist and cannot be created"
+expect_exit 1 timeout 60 "$TALLY" run --source "$kafka/$topic" --group "kafka_nodl_$id" --available-now \
+  --state-dir state-nodl --sink csv:nodl.csv --dead-letter "$kafka/kafka_dl_$id"
+expect_contains "$err" "dead-letter topic 'kafka_dl_$id' does not exist and cannot be created"
 expect_missing nodl.csv
 
 finish
