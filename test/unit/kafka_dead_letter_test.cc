@@ -144,6 +144,34 @@ TEST(KafkaDeadLetterTest, ADeliveryRefusedForGoodIsTakenAsPermanent) {
   EXPECT_TRUE((*txn)->producer().TakeDeliveryError().ok());  // taken
 }
 
+// The committer's side: a transaction with a letter that can never be
+// delivered is aborted and the run stops (FailedPrecondition), at once.
+TEST(KafkaDeadLetterTest, TheCommitterStopsAtOnceOnARecordRefusedForGood) {
+  MockCluster cluster;
+  auto txn = KafkaTransaction::Open(cluster.bootstrap_servers(), "tally-refused", {}, absl::Seconds(5));
+  ASSERT_TRUE(txn.ok()) << txn.status();
+  KafkaSourceOptions options;
+  options.endpoint = KafkaEndpoint{cluster.bootstrap_servers(), "in"};
+  options.group = "g";
+  auto source = KafkaSource::Open(options);
+  ASSERT_TRUE(source.ok()) << source.status();
+  KafkaDeadLetterSink letters((*txn)->producer(), KafkaEndpoint{cluster.bootstrap_servers(), "dl"}, "in");
+  TransactionalCommitter committer(**txn, **source, letters, "changelog", absl::Seconds(1));
+  MemoryStoreProvider stores;
+  ProcessorOptions processor;
+  TaskSet tasks(stores, processor);
+  auto task = tasks.Get(0);
+  ASSERT_TRUE(task.ok()) << task.status();
+  (*task)->staged = true;
+  (*task)->staged_letters.push_back(Letter("{"));
+
+  cluster.Fail(kProduce, 1, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+  absl::Status s = committer.Commit(tasks);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "can never be delivered")) << s;
+  EXPECT_FALSE((*txn)->in_transaction());  // aborted, not left to time out
+}
+
 // A transaction whose letter the broker refuses each time, abortably: the
 // committer aborts (the loop would redo) four times, then gives up.
 TEST(KafkaDeadLetterTest, TheCommitterGivesUpAfterFiveAbortsInARow) {
