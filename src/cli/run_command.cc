@@ -195,7 +195,10 @@ SinkSpec CheckSinkFlags(const RunFlags& flags) {
 // outputs.
 absl::StatusOr<std::unique_ptr<Sink>> OpenSink(const RunFlags& flags, const SinkSpec& spec,
                                                std::unique_ptr<AtomicOutputFile> csv_file) {
-  if (spec.csv) return std::unique_ptr<Sink>(std::make_unique<CsvSink>(std::move(csv_file)));
+  if (spec.csv) {
+    // A Kafka job's state outlives the run: its csv holds the rows this run wrote.
+    return std::unique_ptr<Sink>(std::make_unique<CsvSink>(std::move(csv_file), IsKafkaEndpoint(flags.source)));
+  }
   if (spec.cassandra) {
     auto sink = CassandraSink::Open(*spec.cassandra);
     if (!sink.ok()) return sink.status();
@@ -259,15 +262,17 @@ absl::StatusOr<std::unique_ptr<DeadLetterSink>> OpenDeadLetterSink(const DeadLet
                                                                    KafkaTransaction* transaction,
                                                                    std::unique_ptr<AtomicOutputFile> file) {
   if (transaction != nullptr) {
-    return std::unique_ptr<DeadLetterSink>(
-        std::make_unique<KafkaDeadLetterSink>(transaction->producer(), *spec.topic, kafka.input->topic));
+    auto sink = std::make_unique<KafkaDeadLetterSink>(transaction->producer(), *spec.topic, kafka.input->topic);
+    if (auto s = sink->EnsureTopic(); !s.ok()) return s;
+    return std::unique_ptr<DeadLetterSink>(std::move(sink));
   }
   if (spec.topic) {
     auto producer = KafkaProducer::Open(spec.topic->bootstrap_servers, kafka.properties);
     if (!producer.ok()) return producer.status();
     const std::string source_topic = kafka.input ? kafka.input->topic : source.Describe();
-    return std::unique_ptr<DeadLetterSink>(
-        std::make_unique<KafkaDeadLetterSink>(std::move(*producer), *spec.topic, source_topic));
+    auto sink = std::make_unique<KafkaDeadLetterSink>(std::move(*producer), *spec.topic, source_topic);
+    if (auto s = sink->EnsureTopic(); !s.ok()) return s;
+    return std::unique_ptr<DeadLetterSink>(std::move(sink));
   }
   return std::unique_ptr<DeadLetterSink>(
       std::make_unique<FileDeadLetterSink>(std::move(file), source.Describe(), source.position_name()));

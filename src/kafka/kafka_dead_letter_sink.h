@@ -21,6 +21,14 @@ namespace tally {
 // The key is the source partition (decimal), so each source partition's
 // letters stay in order within one dead-letter partition.
 //
+// A record too large for the producer (message.max.bytes, 1,000,000 bytes by
+// default, covers key, value and headers; --max-record-bytes lets records of
+// up to 1 MiB through) would fail every redo of its trigger. Its letter's
+// value is cut to what fits, and two more headers say so:
+//   tally.record.size       the original record's size in bytes, decimal
+//   tally.record.sha256     the SHA-256 of the original record, lowercase hex
+// (only on a letter whose value was cut).
+//
 // Flush waits for every letter's acknowledgement. With a transactional
 // producer the letters are part of its transactions instead (written between
 // Begin and Commit by the TransactionalCommitter): readers with
@@ -32,6 +40,13 @@ class KafkaDeadLetterSink final : public DeadLetterSink {
   // Writes through `producer` (a transaction's), which must outlive the sink.
   KafkaDeadLetterSink(KafkaProducer& producer, KafkaEndpoint endpoint, std::string source_topic,
                       absl::Duration flush_timeout = absl::Minutes(2));
+
+  // Makes sure the topic exists, creating it (the broker's default partitions
+  // and replication) if missing: on a cluster that does not create topics on
+  // first use (MSK, Confluent Cloud), every trigger with a letter would
+  // otherwise fail. FailedPrecondition, naming the topic and what to do, if
+  // it neither exists nor can be created.
+  absl::Status EnsureTopic(absl::Duration timeout = absl::Seconds(30));
 
   absl::Status Write(std::span<const DeadLetter> letters) override;
   absl::Status Flush() override;

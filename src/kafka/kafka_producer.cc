@@ -1,10 +1,48 @@
 #include "kafka/kafka_producer.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 
 namespace tally {
+namespace {
+
+// What to do about a permanent produce error, for the operator.
+std::string PermanentErrorHint(rd_kafka_resp_err_t err, const std::string& topic) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+      return absl::StrCat("the record is larger than the producer's message.max.bytes or the topic's "
+                          "max.message.bytes: raise them (--kafka message.max.bytes=...; kafka-configs --alter "
+                          "--entity-type topics --entity-name ", topic, " --add-config max.message.bytes=...)");
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+      return absl::StrCat("not authorized: grant tally's principal WRITE and DESCRIBE on topic '", topic, "'");
+    default:
+      return absl::StrCat("topic '", topic, "' does not exist, cannot be created or is not a valid name: create it "
+                          "(kafka-topics --create --topic ", topic, ")");
+  }
+}
+
+}  // namespace
+
+bool IsPermanentProduceError(rd_kafka_resp_err_t err) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+      return true;
+    default:
+      return false;
+  }
+}
+
 absl::StatusOr<std::unique_ptr<KafkaProducer>> KafkaProducer::Open(
     const std::string& bootstrap_servers, const KafkaProperties& properties,
     const std::vector<std::pair<std::string, std::string>>& defaults, absl::Duration connect_timeout) {
@@ -63,9 +101,16 @@ void KafkaProducer::DeliveryReport(rd_kafka_t*, const rd_kafka_message_t* m, voi
   // A purge is the owner's doing (an aborted transaction, a shutdown), not a
   // failure to report at the next Flush.
   if (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) return;
-  if (self->delivery_error_.ok()) {
-    self->delivery_error_ = absl::UnavailableError(absl::StrCat("kafka://", self->bootstrap_servers_, "/",
-                                                                rd_kafka_topic_name(m->rkt),
+  const std::string topic = rd_kafka_topic_name(m->rkt);
+  if (IsPermanentProduceError(m->err)) {
+    if (!absl::IsFailedPrecondition(self->delivery_error_)) {
+      self->delivery_error_ = absl::FailedPreconditionError(
+          absl::StrCat("kafka://", self->bootstrap_servers_, "/", topic, ": a record of ", m->len,
+                       " bytes can never be delivered (", rd_kafka_err2str(m->err), ", ", rd_kafka_err2name(m->err),
+                       "): ", PermanentErrorHint(m->err, topic)));
+    }
+  } else if (self->delivery_error_.ok()) {
+    self->delivery_error_ = absl::UnavailableError(absl::StrCat("kafka://", self->bootstrap_servers_, "/", topic,
                                                                 ": a record was not delivered: ", rd_kafka_err2str(m->err)));
   }
 }
@@ -111,6 +156,20 @@ absl::Status KafkaProducer::Produce(const std::string& topic, std::string_view k
 absl::Status KafkaProducer::ProduceTo(const std::string& topic, int32_t partition, std::string_view key,
                                       std::optional<std::string_view> value,
                                       std::initializer_list<KafkaHeader> headers) {
+  return ProduceTo(topic, partition, key, value, std::span<const KafkaHeader>(headers.begin(), headers.size()));
+}
+
+size_t KafkaProducer::max_message_bytes() const {
+  char text[32] = "";
+  size_t size = sizeof text;
+  if (rd_kafka_conf_get(rd_kafka_conf(producer_.get()), "message.max.bytes", text, &size) != RD_KAFKA_CONF_OK) {
+    return 1000000;  // librdkafka's default
+  }
+  return static_cast<size_t>(std::strtoull(text, nullptr, 10));
+}
+
+absl::Status KafkaProducer::ProduceTo(const std::string& topic, int32_t partition, std::string_view key,
+                                      std::optional<std::string_view> value, std::span<const KafkaHeader> headers) {
   // librdkafka writes a null value for a null pointer: an empty value needs
   // one that is not.
   void* payload = nullptr;
@@ -138,6 +197,14 @@ absl::Status KafkaProducer::ProduceTo(const std::string& topic, int32_t partitio
         continue;
       case RD_KAFKA_RESP_ERR__FATAL:
         return FatalError(absl::StrCat("cannot produce to ", topic));
+      case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+      case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+      case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+        // Redoing the work would produce the same record again: stop.
+        return absl::FailedPreconditionError(absl::StrCat("kafka://", bootstrap_servers_, "/", topic,
+                                                          ": cannot produce a record of ", size + key.size(),
+                                                          " bytes: ", KafkaErrorText(err), ": ",
+                                                          PermanentErrorHint(err, topic)));
       case RD_KAFKA_RESP_ERR__STATE:
         // Only a transactional producer says this: outside a transaction, or
         // in one that failed (an abortable error, reported by Commit too).
@@ -155,11 +222,15 @@ void KafkaProducer::Poll() { rd_kafka_poll(producer_.get(), 0); }
 
 int64_t KafkaProducer::in_flight() const { return rd_kafka_outq_len(producer_.get()); }
 
-absl::Status KafkaProducer::Flush(absl::Duration timeout) {
-  const rd_kafka_resp_err_t err = rd_kafka_flush(producer_.get(), KafkaTimeoutMs(timeout));
+absl::Status KafkaProducer::TakeDeliveryError() {
   absl::Status status = delivery_error_;
   delivery_error_ = absl::OkStatus();
-  if (!status.ok()) return status;
+  return status;
+}
+
+absl::Status KafkaProducer::Flush(absl::Duration timeout) {
+  const rd_kafka_resp_err_t err = rd_kafka_flush(producer_.get(), KafkaTimeoutMs(timeout));
+  if (absl::Status status = TakeDeliveryError(); !status.ok()) return status;
   if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
     return absl::DeadlineExceededError(absl::StrCat("kafka://", bootstrap_servers_, ": ", in_flight(),
                                                     " records not acknowledged within ", absl::FormatDuration(timeout)));

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,6 +21,12 @@ struct KafkaHeader {
   std::string_view name;
   std::string_view value;
 };
+
+// True for a produce or delivery error that no retry and no redo can cure:
+// a record above the producer's message.max.bytes or the topic's
+// max.message.bytes, a topic that does not exist (and that the cluster does
+// not create) or is not a valid name, or a principal not allowed to write.
+bool IsPermanentProduceError(rd_kafka_resp_err_t err);
 
 // librdkafka's producer with delivery accounting: every record handed to
 // Produce ends up acknowledged or failed, and Flush says which. Idempotent
@@ -42,10 +49,11 @@ class KafkaProducer {
   KafkaProducer& operator=(const KafkaProducer&) = delete;
 
   // Queues one record (null key if `key` is empty). While the local queue is
-  // full it serves delivery reports and waits. Fails only on a fatal error
-  // (FailedPrecondition: stop), an unknown topic, or, on a transactional
-  // producer, outside an open transaction or in a failed one (Aborted);
-  // delivery failures show in Flush and failed().
+  // full it serves delivery reports and waits. Fails only on a fatal error or
+  // a permanent one (IsPermanentProduceError: a record too large, an unknown
+  // topic; FailedPrecondition: stop), or, on a transactional producer,
+  // outside an open transaction or in a failed one (Aborted); delivery
+  // failures show in Flush, TakeDeliveryError and failed().
   absl::Status Produce(const std::string& topic, std::string_view key, std::string_view value,
                        std::initializer_list<KafkaHeader> headers = {});
 
@@ -55,6 +63,12 @@ class KafkaProducer {
   static constexpr int32_t kAnyPartition = -1;
   absl::Status ProduceTo(const std::string& topic, int32_t partition, std::string_view key,
                          std::optional<std::string_view> value, std::initializer_list<KafkaHeader> headers = {});
+  absl::Status ProduceTo(const std::string& topic, int32_t partition, std::string_view key,
+                         std::optional<std::string_view> value, std::span<const KafkaHeader> headers);
+
+  // The largest record librdkafka accepts (message.max.bytes): key, value,
+  // headers and librdkafka's per-record overhead together.
+  size_t max_message_bytes() const;
 
   // The offset of the last record acknowledged in (topic, partition) since
   // the last ResetOffsets, or -1 if none was.
@@ -67,6 +81,14 @@ class KafkaProducer {
   // Waits up to `timeout` for every queued record's acknowledgement. Returns
   // the first delivery error since the previous Flush, or DeadlineExceeded.
   absl::Status Flush(absl::Duration timeout);
+
+  // The delivery error reported since the last call (or Flush), and clears
+  // it: FailedPrecondition if a record can never be delivered
+  // (IsPermanentProduceError, which wins over any other), else Unavailable;
+  // ok if none. For a transactional producer, whose records are flushed by
+  // the transaction's commit, to tell a redo that can succeed from one that
+  // cannot.
+  absl::Status TakeDeliveryError();
 
   int64_t acknowledged() const { return acknowledged_; }
   int64_t failed() const { return failed_; }

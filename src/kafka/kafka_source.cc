@@ -1,8 +1,10 @@
 #include "kafka/kafka_source.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace tally {
 
@@ -87,6 +89,7 @@ absl::Status KafkaSource::Connect() {
         return absl::UnavailableError(absl::StrCat(ep.Describe(), ": cannot read the end offset of partition ", p,
                                                    ": ", KafkaErrorText(err)));
       }
+      State(p).start_offset = low;
       State(p).end_offset = high;
     }
   }
@@ -138,7 +141,7 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
       state.assigned = true;
       state.next_offset = -1;
       state.committed = -1;
-      state.reached_end = state.end_offset == 0;
+      state.reached_end = false;
     }
     assigned_once_ = true;
     if (listener_ != nullptr && callback_error_.ok()) callback_error_ = listener_->OnPartitionsAssigned(partitions);
@@ -158,7 +161,10 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
   if (listener_ != nullptr && callback_error_.ok() && !lost) {
     callback_error_ = listener_->OnPartitionsRevoked(partitions);
   }
-  for (int32_t p : partitions) State(p) = PartitionState{.end_offset = State(p).end_offset};
+  for (int32_t p : partitions) {
+    PartitionState& state = State(p);
+    state = PartitionState{.start_offset = state.start_offset, .end_offset = state.end_offset};
+  }
   if (cooperative) {
     rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, list);
     if (e != nullptr) rd_kafka_error_destroy(e);
@@ -234,7 +240,7 @@ absl::Status KafkaSource::Rewind() {
     }
     PartitionState& state = State(e.partition);
     state.next_offset = -1;
-    state.reached_end = state.end_offset == 0;
+    state.reached_end = false;
   }
   if (assignment->cnt > 0) {
     rd_kafka_error_t* e = rd_kafka_seek_partitions(consumer_.get(), assignment.get(), KafkaTimeoutMs(absl::Minutes(1)));
@@ -248,11 +254,29 @@ absl::Status KafkaSource::Rewind() {
 }
 
 bool KafkaSource::AvailableNowDone() const {
-  if (!assigned_once_) return false;
-  for (const PartitionState& s : partitions_) {
-    if (s.assigned && !s.reached_end) return false;
+  // Every partition of the topic, not only those assigned here: an empty
+  // assignment (the group's partitions all held by other members, a stale
+  // one among them) is not the end of the topic. And not before this member
+  // has joined the group: partitions it is about to be given restore first.
+  return assigned_once_ &&
+         std::all_of(partitions_.begin(), partitions_.end(), [](const PartitionState& s) { return s.Done(); });
+}
+
+void KafkaSource::RefreshGroupCommitted() {
+  KafkaPartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size())));
+  for (size_t p = 0; p < partitions_.size(); ++p) {
+    const PartitionState& s = partitions_[p];
+    if (s.Done() || s.assigned) continue;
+    rd_kafka_topic_partition_list_add(list.get(), options_.endpoint.topic.c_str(), static_cast<int32_t>(p));
   }
-  return true;
+  if (list->cnt == 0) return;
+  // Short: this runs inside Poll. No answer (a coordinator moving, an offset
+  // still in an open transaction) is asked again at the next check.
+  if (rd_kafka_committed(consumer_.get(), list.get(), 2000) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+  for (int i = 0; i < list->cnt; ++i) {
+    const rd_kafka_topic_partition_t& e = list->elems[i];
+    if (e.err == RD_KAFKA_RESP_ERR_NO_ERROR && e.offset >= 0) State(e.partition).group_committed = e.offset;
+  }
 }
 
 absl::Status KafkaSource::MessageError(const rd_kafka_message_t& m) {
@@ -287,9 +311,15 @@ absl::Status KafkaSource::Poll(absl::Duration max_wait, RecordBatch* batch) {
   batch->padded = false;
   batch->end_of_input = false;
   batch->end_of_run = false;
-  if (options_.available_now && AvailableNowDone()) {
-    batch->end_of_run = true;
-    return absl::OkStatus();
+  if (options_.available_now) {
+    if (!AvailableNowDone() && absl::Now() >= next_committed_check_) {
+      RefreshGroupCommitted();
+      next_committed_check_ = absl::Now() + options_.committed_check_interval;
+    }
+    if (AvailableNowDone()) {
+      batch->end_of_run = true;
+      return absl::OkStatus();
+    }
   }
   if (auto s = SetPaused(false); !s.ok()) return s;
 

@@ -22,8 +22,14 @@ struct KafkaSourceOptions {
   StartingOffsets starting_offsets = StartingOffsets::kEarliest;
   KafkaProperties properties;  // passed through to librdkafka, last
   // Read what the topic holds when the run starts, then end the run (Spark's
-  // Trigger.AvailableNow).
+  // Trigger.AvailableNow): the run ends once every partition of the topic is
+  // processed up to the end offset it had at Open, by this process (read to
+  // there; the final trigger commits it) or by the group (its committed
+  // offset is there). A partition another member holds is waited for.
   bool available_now = false;
+  // Available-now: how often the group's committed offsets of partitions
+  // this process does not read are asked for while waiting on them.
+  absl::Duration committed_check_interval = absl::Seconds(1);
   // How long Open waits for the cluster to answer.
   absl::Duration connect_timeout = absl::Seconds(10);
   size_t max_batch = 8192;
@@ -77,8 +83,19 @@ class KafkaSource final : public Source {
     bool assigned = false;
     int64_t next_offset = -1;    // after the last record delivered; -1 none yet
     int64_t committed = -1;      // what Commit last committed
-    int64_t end_offset = 0;      // available-now: the end when the run started
-    bool reached_end = false;    // available-now: read up to end_offset
+    // Available-now: the partition's start (log start offset) and end (high
+    // watermark) when the run started. Done once it holds nothing, or this
+    // process read it up to end_offset; a partition another member holds,
+    // once the group's committed offset reached end_offset. (One assigned
+    // here is read even then: its task restores, so the run's summary holds
+    // the state's totals.)
+    int64_t start_offset = 0;
+    int64_t end_offset = 0;
+    bool reached_end = false;       // read by this process up to end_offset
+    int64_t group_committed = -1;   // as last asked for; -1 none or not asked
+    bool Done() const {
+      return end_offset <= start_offset || (assigned ? reached_end : group_committed >= end_offset);
+    }
   };
 
   absl::Status Connect();
@@ -91,6 +108,9 @@ class KafkaSource final : public Source {
   void DropHeld(int32_t partition);
   absl::Status SetPaused(bool paused);
   bool AvailableNowDone() const;
+  // Asks the group's coordinator for the committed offsets of the partitions
+  // that are not done and not assigned here (another member reads them).
+  void RefreshGroupCommitted();
   absl::Status MessageError(const rd_kafka_message_t& message);
 
   KafkaSourceOptions options_;
@@ -102,7 +122,8 @@ class KafkaSource final : public Source {
   std::vector<rd_kafka_message_t*> held_;      // delivered while idle; owned
   bool paused_ = false;
   bool closing_ = false;  // in the destructor: rebalances take nothing
-  bool assigned_once_ = false;
+  bool assigned_once_ = false;  // the group gave this member an assignment (maybe empty)
+  absl::Time next_committed_check_ = absl::InfinitePast();
   absl::Status callback_error_;  // an error raised inside a librdkafka callback
 };
 

@@ -19,11 +19,23 @@ absl::Status TransactionalCommitter::Commit(TaskSet& tasks) {
   if (!s.ok()) {
     // Fatal (fenced, or the producer is dead): nothing more may be committed.
     if (absl::IsFailedPrecondition(s) || absl::IsInternal(s)) return s;
-    // Abortable, or the cluster stayed away longer than the retry window: abort,
-    // and the loop redoes the work from the last commit.
+    // A record of this transaction that can never be delivered (the
+    // transaction's own error says only that it must abort): a redo would
+    // produce it again. Abort, so readers are not held back, and stop.
+    absl::Status delivery = transaction_.producer().TakeDeliveryError();
     if (absl::Status aborted = transaction_.Abort(); absl::IsFailedPrecondition(aborted)) return aborted;
+    if (absl::IsFailedPrecondition(delivery)) return delivery;
+    // Abortable, or the cluster stayed away longer than the retry window: the
+    // loop redoes the work from the last commit; unless it has failed too often.
+    if (++consecutive_aborts_ >= kMaxConsecutiveAborts) {
+      return absl::FailedPreconditionError(absl::StrCat("the transaction aborted ", consecutive_aborts_,
+                                                        " times in a row, redoing the same work; giving up. The "
+                                                        "last error: ",
+                                                        s.message()));
+    }
     return absl::AbortedError(absl::StrCat("the transaction did not commit: ", s.message()));
   }
+  consecutive_aborts_ = 0;
 
   // Committed. The local stores take the same changes; a crash before they
   // do leaves them a checkpoint behind, and the restart reads the rest from
@@ -58,9 +70,10 @@ absl::Status TransactionalCommitter::TryCommit(TaskSet& tasks) {
       absl::SleepFor(absl::Milliseconds(500));
     }
   };
+  KafkaProducer& producer = transaction_.producer();
+  (void)producer.TakeDeliveryError();  // of an earlier transaction, reported then
   if (auto s = retried([&] { return transaction_.Begin(); }); !s.ok()) return s;
 
-  KafkaProducer& producer = transaction_.producer();
   KafkaPartitionList offsets(rd_kafka_topic_partition_list_new(4));
   absl::Status status;
   tasks.ForEach([&](Task& task) {

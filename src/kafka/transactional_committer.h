@@ -26,7 +26,10 @@ namespace tally {
 // broker never times the transaction out while tally still retries it).
 // Beyond it, or on an abortable failure, the transaction is aborted and
 // Commit returns Aborted (the loop redoes the work); a fatal one (fenced)
-// returns FailedPrecondition.
+// returns FailedPrecondition. So does a failure no redo can cure (a record
+// that can never be produced: too large, a topic missing or not writable; see
+// IsPermanentProduceError), and the kMaxConsecutiveAborts-th abort in a row
+// without a commit between: a redo that fails that often would fail forever.
 class TransactionalCommitter final : public Committer {
  public:
   TransactionalCommitter(KafkaTransaction& transaction, KafkaSource& source, KafkaDeadLetterSink& dead_letters,
@@ -35,6 +38,8 @@ class TransactionalCommitter final : public Committer {
         source_(source),
         dead_letters_(dead_letters),
         changelog_topic_(std::move(changelog_topic)) {}
+
+  static constexpr int kMaxConsecutiveAborts = 5;
 
   bool carries_dead_letters() const override { return true; }
   absl::Status Commit(TaskSet& tasks) override;
@@ -47,6 +52,7 @@ class TransactionalCommitter final : public Committer {
   KafkaSource& source_;
   KafkaDeadLetterSink& dead_letters_;
   std::string changelog_topic_;
+  int consecutive_aborts_ = 0;  // since the last commit
 };
 
 }  // namespace tally
