@@ -7,7 +7,6 @@
 #include "kafka/kafka_dead_letter_sink.h"
 
 #include <gtest/gtest.h>
-#include <librdkafka/rdkafka_mock.h>
 
 #include <map>
 #include <string>
@@ -20,33 +19,10 @@
 #include "runtime/task_set.h"
 #include "state/store_provider.h"
 
+#include "kafka_mock_cluster.h"
+
 namespace tally {
 namespace {
-
-constexpr int16_t kProduce = 0;
-
-class MockCluster {
- public:
-  MockCluster() {
-    auto conf = MakeKafkaConf({}, {});
-    char error[512];
-    handle_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf->release(), error, sizeof error));
-    cluster_ = rd_kafka_mock_cluster_new(handle_.get(), 1);
-    rd_kafka_mock_topic_create(cluster_, "in", 1, 1);
-    rd_kafka_mock_topic_create(cluster_, "dl", 1, 1);
-  }
-  ~MockCluster() { rd_kafka_mock_cluster_destroy(cluster_); }
-
-  std::string bootstrap_servers() const { return rd_kafka_mock_cluster_bootstraps(cluster_); }
-  void Fail(int16_t api, size_t n, rd_kafka_resp_err_t err) {
-    std::vector<rd_kafka_resp_err_t> errors(n, err);
-    rd_kafka_mock_push_request_errors_array(cluster_, api, n, errors.data());
-  }
-
- private:
-  KafkaHandle handle_;
-  rd_kafka_mock_cluster_t* cluster_ = nullptr;
-};
 
 // The first record of partition 0 of `topic`: its value and headers.
 struct ReadBack {
@@ -90,7 +66,7 @@ DeadLetter Letter(std::string bytes) {
 }
 
 TEST(KafkaDeadLetterTest, ALetterAboveMessageMaxBytesIsCutAndKeepsItsSizeAndHash) {
-  MockCluster cluster;
+  MockCluster cluster({"in", "dl"});
   auto producer = KafkaProducer::Open(cluster.bootstrap_servers(), {}, {{"message.max.bytes", "10000"}});
   ASSERT_TRUE(producer.ok()) << producer.status();
   KafkaDeadLetterSink sink(std::move(*producer), KafkaEndpoint{cluster.bootstrap_servers(), "dl"}, "in");
@@ -109,7 +85,7 @@ TEST(KafkaDeadLetterTest, ALetterAboveMessageMaxBytesIsCutAndKeepsItsSizeAndHash
 }
 
 TEST(KafkaDeadLetterTest, ALetterThatFitsIsWholeAndHasNoSizeHeaders) {
-  MockCluster cluster;
+  MockCluster cluster({"in", "dl"});
   auto producer = KafkaProducer::Open(cluster.bootstrap_servers(), {}, {{"message.max.bytes", "10000"}});
   ASSERT_TRUE(producer.ok()) << producer.status();
   KafkaDeadLetterSink sink(std::move(*producer), KafkaEndpoint{cluster.bootstrap_servers(), "dl"}, "in");
@@ -122,7 +98,7 @@ TEST(KafkaDeadLetterTest, ALetterThatFitsIsWholeAndHasNoSizeHeaders) {
 }
 
 TEST(KafkaDeadLetterTest, ARecordTooLargeForTheProducerIsFatalNotAborted) {
-  MockCluster cluster;
+  MockCluster cluster({"in", "dl"});
   auto producer = KafkaProducer::Open(cluster.bootstrap_servers(), {}, {{"message.max.bytes", "10000"}});
   ASSERT_TRUE(producer.ok()) << producer.status();
   absl::Status s = (*producer)->ProduceTo("dl", 0, "k", std::string(50000, 'x'));
@@ -131,7 +107,7 @@ TEST(KafkaDeadLetterTest, ARecordTooLargeForTheProducerIsFatalNotAborted) {
 }
 
 TEST(KafkaDeadLetterTest, ADeliveryRefusedForGoodIsTakenAsPermanent) {
-  MockCluster cluster;
+  MockCluster cluster({"in", "dl"});
   auto txn = KafkaTransaction::Open(cluster.bootstrap_servers(), "tally-dl", {}, absl::Seconds(5));
   ASSERT_TRUE(txn.ok()) << txn.status();
   ASSERT_TRUE((*txn)->Begin().ok());
@@ -147,7 +123,7 @@ TEST(KafkaDeadLetterTest, ADeliveryRefusedForGoodIsTakenAsPermanent) {
 // The committer's side: a transaction with a letter that can never be
 // delivered is aborted and the run stops (FailedPrecondition), at once.
 TEST(KafkaDeadLetterTest, TheCommitterStopsAtOnceOnARecordRefusedForGood) {
-  MockCluster cluster;
+  MockCluster cluster({"in", "dl"});
   // A short transaction timeout: the retry window derives from it.
   auto txn = KafkaTransaction::Open(cluster.bootstrap_servers(), "tally-refused", {{"transaction.timeout.ms", "2000"}},
                                    absl::Seconds(5));
@@ -177,7 +153,7 @@ TEST(KafkaDeadLetterTest, TheCommitterStopsAtOnceOnARecordRefusedForGood) {
 // A transaction whose letter the broker refuses each time, abortably: the
 // committer aborts (the loop would redo) four times, then gives up.
 TEST(KafkaDeadLetterTest, TheCommitterGivesUpAfterFiveAbortsInARow) {
-  MockCluster cluster;
+  MockCluster cluster({"in", "dl"});
   // A short transaction timeout: the retry window derives from it.
   auto txn = KafkaTransaction::Open(cluster.bootstrap_servers(), "tally-aborts", {{"transaction.timeout.ms", "2000"}},
                                    absl::Seconds(5));

@@ -5,48 +5,19 @@
 #include "kafka/kafka_transaction.h"
 
 #include <gtest/gtest.h>
-#include <librdkafka/rdkafka_mock.h>
 
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 
+#include "kafka_mock_cluster.h"
+
 namespace tally {
 namespace {
 
-// Kafka protocol API keys, as the mock's error injection takes them.
-constexpr int16_t kProduce = 0;
-constexpr int16_t kFindCoordinator = 10;
-constexpr int16_t kInitProducerId = 22;
-constexpr int16_t kEndTxn = 26;
-
-class MockCluster {
- public:
-  MockCluster() {
-    auto conf = MakeKafkaConf({}, {});
-    char error[512];
-    handle_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf->release(), error, sizeof error));
-    cluster_ = rd_kafka_mock_cluster_new(handle_.get(), 1);
-    rd_kafka_mock_topic_create(cluster_, "t", 1, 1);
-  }
-  ~MockCluster() { rd_kafka_mock_cluster_destroy(cluster_); }
-
-  std::string bootstrap_servers() const { return rd_kafka_mock_cluster_bootstraps(cluster_); }
-  // The next `n` requests of `api` fail with `err`.
-  void Fail(int16_t api, size_t n, rd_kafka_resp_err_t err) {
-    std::vector<rd_kafka_resp_err_t> errors(n, err);
-    rd_kafka_mock_push_request_errors_array(cluster_, api, n, errors.data());
-  }
-  void Heal(int16_t api) { rd_kafka_mock_clear_request_errors(cluster_, api); }
-
- private:
-  KafkaHandle handle_;
-  rd_kafka_mock_cluster_t* cluster_ = nullptr;
-};
-
 TEST(KafkaTransactionMockTest, NoCoordinatorMeansTheClusterCannotRunTransactions) {
-  MockCluster cluster;
+  MockCluster cluster({"t"});
   // What a transaction log that cannot be placed looks like to a client.
   cluster.Fail(kFindCoordinator, 10000, RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE);
   auto txn = KafkaTransaction::Open(cluster.bootstrap_servers(), "tally-7", {}, absl::Seconds(1));
@@ -60,7 +31,7 @@ TEST(KafkaTransactionMockTest, NoCoordinatorMeansTheClusterCannotRunTransactions
 }
 
 TEST(KafkaTransactionMockTest, AnUnauthorizedIdIsNamedWithTheAclToGrant) {
-  MockCluster cluster;
+  MockCluster cluster({"t"});
   cluster.Fail(kInitProducerId, 1, RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
   auto txn = KafkaTransaction::Open(cluster.bootstrap_servers(), "tally-7", {}, absl::Seconds(5));
   ASSERT_FALSE(txn.ok());
@@ -70,7 +41,7 @@ TEST(KafkaTransactionMockTest, AnUnauthorizedIdIsNamedWithTheAclToGrant) {
 }
 
 TEST(KafkaTransactionMockTest, AFailedRecordMakesTheTransactionAbortable) {
-  MockCluster cluster;
+  MockCluster cluster({"t"});
   auto txn = KafkaTransaction::Open(cluster.bootstrap_servers(), "tally-7", {}, absl::Seconds(5));
   ASSERT_TRUE(txn.ok()) << txn.status();
   ASSERT_TRUE((*txn)->Begin().ok());
@@ -92,7 +63,7 @@ TEST(KafkaTransactionMockTest, AFailedRecordMakesTheTransactionAbortable) {
 }
 
 TEST(KafkaTransactionMockTest, ACommitTimingOutIsRetriableAndResumes) {
-  MockCluster cluster;
+  MockCluster cluster({"t"});
   auto txn = KafkaTransaction::Open(cluster.bootstrap_servers(), "tally-7", {}, absl::Seconds(1));
   ASSERT_TRUE(txn.ok()) << txn.status();
   ASSERT_TRUE((*txn)->Begin().ok());
@@ -110,7 +81,7 @@ TEST(KafkaTransactionMockTest, ACommitTimingOutIsRetriableAndResumes) {
 }
 
 TEST(KafkaTransactionMockTest, AbortWithNothingOpenIsFine) {
-  MockCluster cluster;
+  MockCluster cluster({"t"});
   auto txn = KafkaTransaction::Open(cluster.bootstrap_servers(), "tally-7", {}, absl::Seconds(5));
   ASSERT_TRUE(txn.ok()) << txn.status();
   EXPECT_TRUE((*txn)->Abort().ok());
@@ -124,7 +95,7 @@ TEST(KafkaTransactionMockTest, AbortWithNothingOpenIsFine) {
 // let it commit: a window below transaction.timeout.ms, tally's default or
 // the user's, never the fixed 2 minutes that outlasted the 60 s timeout.
 TEST(KafkaTransactionMockTest, TheRetryWindowEndsBeforeTheTransactionTimesOut) {
-  MockCluster cluster;
+  MockCluster cluster({"t"});
   auto txn = KafkaTransaction::Open(cluster.bootstrap_servers(), "tally-7", {}, absl::Seconds(5));
   ASSERT_TRUE(txn.ok()) << txn.status();
   EXPECT_EQ((*txn)->transaction_timeout(), absl::Seconds(60));
