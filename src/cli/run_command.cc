@@ -49,6 +49,11 @@ namespace {
 // neither Kafka nor a sane JSON line comes near it.
 constexpr int64_t kMaxRecordBytesLimit = int64_t{1} << 30;
 
+// How long a run may take to end after SIGTERM / SIGINT, whatever it does
+// (docs/operations.md, "Exit codes"). The Cassandra sink gives up a stuck
+// write within 20 s of the signal, well inside it.
+constexpr absl::Duration kStopBound = absl::Seconds(30);
+
 constexpr char kDefaultDeadLetterFile[] = "tally-dead-letters.jsonl";
 // The dead-letter topic of a Kafka source, unless --dead-letter says otherwise.
 constexpr char kDeadLetterTopicSuffix[] = ".dead-letters";
@@ -533,6 +538,10 @@ int Run(const RunFlags& flags) {
   if (flags.reseed_changelog && !kafka.input) {
     throw UsageError{"--reseed-changelog applies to a Kafka source: it copies the local state back to the changelog"};
   }
+  // However a stop finds the run — restoring, waiting on a server, writing —
+  // the process ends within kStopBound of it.
+  ExitIfStopOverruns(kStopBound, absl::StrCat("a call to --source ", RedactUserinfo(flags.source), " or --sink ",
+                                              RedactUserinfo(flags.sink)));
   Job job;
   const absl::Time give_up = absl::Now() + startup_wait;
   for (absl::Duration backoff = absl::Seconds(1);; backoff = std::min(backoff * 2, absl::Seconds(10))) {

@@ -2,6 +2,12 @@
 
 #include <signal.h>
 
+#include <cstdlib>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "runtime/log.h"
 #include "sink/temporary_files.h"
 
 namespace tally {
@@ -38,6 +44,19 @@ void InstallStopSignalHandlers() {
 const std::atomic<bool>& StopRequestedFlag() { return stop_requested; }
 
 int StopSignal() { return stop_signal.load(); }
+
+void ExitIfStopOverruns(absl::Duration bound, std::string what) {
+  std::thread([bound, what = std::move(what)] {
+    while (!StopRequested()) absl::SleepFor(absl::Milliseconds(100));
+    absl::SleepFor(bound);
+    LogLine("tally", absl::StrCat("did not stop within ", absl::FormatDuration(bound), " of ",
+                                  StopSignal() == SIGINT ? "SIGINT" : "SIGTERM", " (", what,
+                                  " hangs); exiting without committing: the next start redoes the uncommitted "
+                                  "work"));
+    RemoveTemporaryFilesNow();
+    std::_Exit(1);
+  }).detach();
+}
 
 int StoppedExitCode() { return 128 + (StopSignal() == SIGINT ? SIGINT : SIGTERM); }
 

@@ -1,6 +1,9 @@
 #pragma once
 
 #include <atomic>
+#include <string>
+
+#include "absl/time/time.h"
 
 namespace tally {
 
@@ -23,6 +26,15 @@ inline bool StopRequested() { return StopRequestedFlag().load(std::memory_order_
 
 // The signal that set the stop flag (SIGTERM or SIGINT), or 0.
 int StopSignal();
+
+// A last resort, so that no call stuck on a peer (a server that stops
+// answering in the middle of a start, say) can hold a stop up: once the stop
+// flag is set, the process gets `bound` to end by itself; past it, a watchdog
+// thread prints one line naming `what` the process was doing, removes the
+// temporary files and ends the process with exit 1. Nothing more is committed:
+// like a crash, which exactly once rides out (the next start redoes the
+// uncommitted work). Starts a detached thread; call at most once.
+void ExitIfStopOverruns(absl::Duration bound, std::string what);
 
 // The exit code of a command that a stop cut short: 128 + the signal, as a
 // shell reports a process the signal ended.

@@ -4,7 +4,10 @@
 # EXECUTE and BATCH unanswered. tally must report the outage (a "sink OUTAGE"
 # line, after the 12 s request timeout) instead of going silent, and a SIGTERM
 # must end the run within the documented bound (30 s; docs/operations.md) with
-# exit 1 naming the endpoint, nothing committed.
+# exit 1 naming the endpoint, nothing committed. A second fake server, run
+# with "prepare", never answers PREPARE either: the start itself hangs (the
+# session retries it for about a minute), and a SIGTERM then ends the process
+# by the watchdog's bound (30 s), with exit 1 and a line that says so.
 # Usage: bash cassandra_silent_test.sh /abs/path/to/tally
 source "$(dirname "$0")/lib.sh"
 
@@ -58,6 +61,10 @@ def serve(conn):
                 query = body[4:4 + struct.unpack(">i", body[:4])[0]].decode()
                 answer = (0x08, schema_rows() if query.startswith("SELECT") else struct.pack(">i", 1))
             elif opcode == 0x09:  # PREPARE
+                if silent_prepare:  # say it came, never answer it
+                    with open(sys.argv[1] + ".prepare", "w") as f:
+                        f.write("prepare")
+                    continue
                 answer = (0x08, prepared())
             else:                 # EXECUTE, BATCH: never answered
                 continue
@@ -65,6 +72,7 @@ def serve(conn):
     except (EOFError, OSError):
         pass
 
+silent_prepare = len(sys.argv) > 2 and sys.argv[2] == "prepare"
 listener = socket.socket()
 listener.bind(("127.0.0.1", 0))
 listener.listen()
@@ -116,5 +124,32 @@ expect_eq "$?" 1 "exit status after SIGTERM during the outage"
 expect_contains "$err" "$endpoint"
 expect_contains "$err" "not committed"
 expect_missing "$tmp/summary.json"
+
+# --- a start that hangs on a silent PREPARE --------------------------------------
+python3 "$tmp/silent_cql.py" "$tmp/port2" prepare &
+server2=$!
+trap 'kill $server $server2 2>/dev/null; _on_exit' EXIT
+check "the second fake server is listening" await_file "$tmp/port2" "" 10
+port2=$(cat "$tmp/port2")
+"$TALLY" run --source "file:$tmp/in.jsonl" --sink "cassandra://127.0.0.1:$port2/ks.t" \
+  --dead-letter "file:$tmp/dead2.jsonl" --summary "$tmp/summary2.json" >"$out" 2>"$err" &
+tally=$!
+# The start now waits on a PREPARE the server will never answer.
+check "tally sent PREPARE" await_file "$tmp/port2.prepare" "prepare" 40
+kill -TERM $tally
+ended=0
+for _ in $(seq 1 300); do
+  if ! kill -0 $tally 2>/dev/null; then ended=1; break; fi
+  sleep 0.2
+done
+if ((ended)); then pass; else
+  fail "tally still running 60 s after SIGTERM during a hung start"
+  kill -KILL $tally
+fi
+wait $tally
+expect_eq "$?" 1 "exit status after SIGTERM during a hung start"
+expect_contains "$err" "did not stop within 30s of SIGTERM"
+expect_missing "$tmp/summary2.json" "$tmp/dead2.jsonl"
+expect_eq "$(ls "$tmp" | grep -c 'tmp-')" 0 "temporary files left"
 
 finish
