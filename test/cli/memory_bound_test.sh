@@ -13,7 +13,7 @@ BOUND_KB=$((200 * 1024))
 # Under AddressSanitizer the resident set measures its shadow memory and
 # quarantine, not tally's: the memory checks are for a plain build.
 sanitized=0
-if grep -q AddressSanitizer "$TALLY"; then sanitized=1; fi
+if grep -q __asan_init "$TALLY"; then sanitized=1; fi  # linked with ASan's runtime
 
 # measured RSS_FILE COMMAND...: runs COMMAND (stdin untouched), writes its peak
 # resident set size in KiB to RSS_FILE, and exits with its status (128 + N for
