@@ -97,6 +97,17 @@ await_file() {
     sleep 0.2
   done
 }
+# await_exit PID WHAT: waits for the process to end, for 60 s at most (twice
+# the documented bound), then kills it and fails; `wait PID` gives its status.
+await_exit() {
+  local _
+  for _ in $(seq 1 300); do
+    if ! kill -0 "$1" 2>/dev/null; then pass; return; fi
+    sleep 0.2
+  done
+  fail "tally still running 60 s $2"
+  kill -KILL "$1"
+}
 check "the fake server is listening" await_file "$tmp/port" "" 10
 port=$(cat "$tmp/port")
 endpoint="cassandra://127.0.0.1:$port/ks.t"
@@ -110,15 +121,7 @@ check "a sink OUTAGE line" await_file "$err" "tally: sink OUTAGE" 40
 expect_contains "$err" "127.0.0.1:$port"
 kill -TERM $tally
 # The run ends within the documented bound; wait for it, but not for ever.
-ended=0
-for _ in $(seq 1 300); do
-  if ! kill -0 $tally 2>/dev/null; then ended=1; break; fi
-  sleep 0.2
-done
-if ((ended)); then pass; else
-  fail "tally still running 60 s after SIGTERM"
-  kill -KILL $tally
-fi
+await_exit $tally "after SIGTERM"
 wait $tally
 expect_eq "$?" 1 "exit status after SIGTERM during the outage"
 expect_contains "$err" "$endpoint"
@@ -137,15 +140,7 @@ tally=$!
 # The start now waits on a PREPARE the server will never answer.
 check "tally sent PREPARE" await_file "$tmp/port2.prepare" "prepare" 40
 kill -TERM $tally
-ended=0
-for _ in $(seq 1 300); do
-  if ! kill -0 $tally 2>/dev/null; then ended=1; break; fi
-  sleep 0.2
-done
-if ((ended)); then pass; else
-  fail "tally still running 60 s after SIGTERM during a hung start"
-  kill -KILL $tally
-fi
+await_exit $tally "after SIGTERM during a hung start"
 wait $tally
 expect_eq "$?" 1 "exit status after SIGTERM during a hung start"
 expect_contains "$err" "did not stop within 30s of SIGTERM"

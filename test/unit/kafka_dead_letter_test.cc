@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -120,65 +121,60 @@ TEST(KafkaDeadLetterTest, ADeliveryRefusedForGoodIsTakenAsPermanent) {
   EXPECT_TRUE((*txn)->producer().TakeDeliveryError().ok());  // taken
 }
 
+// A TransactionalCommitter over the mock cluster, with one task that staged
+// one dead letter.
+class DeadLetterCommitTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // A short transaction timeout: the retry window derives from it.
+    auto txn = KafkaTransaction::Open(cluster_.bootstrap_servers(), "tally-letters",
+                                      {{"transaction.timeout.ms", "2000"}}, absl::Seconds(5));
+    ASSERT_TRUE(txn.ok()) << txn.status();
+    txn_ = std::move(*txn);
+    KafkaSourceOptions options;
+    options.endpoint = KafkaEndpoint{cluster_.bootstrap_servers(), "in"};
+    options.group = "g";
+    auto source = KafkaSource::Open(options);
+    ASSERT_TRUE(source.ok()) << source.status();
+    source_ = std::move(*source);
+    letters_ = std::make_unique<KafkaDeadLetterSink>(txn_->producer(),
+                                                     KafkaEndpoint{cluster_.bootstrap_servers(), "dl"}, "in");
+    committer_ = std::make_unique<TransactionalCommitter>(*txn_, *source_, *letters_, "changelog");
+    auto task = tasks_.Get(0);
+    ASSERT_TRUE(task.ok()) << task.status();
+    (*task)->staged = true;
+    (*task)->staged_letters.push_back(Letter("{"));
+  }
+
+  MockCluster cluster_{"in", "dl"};
+  std::unique_ptr<KafkaTransaction> txn_;
+  std::unique_ptr<KafkaSource> source_;
+  std::unique_ptr<KafkaDeadLetterSink> letters_;
+  std::unique_ptr<TransactionalCommitter> committer_;
+  MemoryStoreProvider stores_;
+  ProcessorOptions processor_;
+  TaskSet tasks_{stores_, processor_};
+};
+
 // The committer's side: a transaction with a letter that can never be
 // delivered is aborted and the run stops (FailedPrecondition), at once.
-TEST(KafkaDeadLetterTest, TheCommitterStopsAtOnceOnARecordRefusedForGood) {
-  MockCluster cluster({"in", "dl"});
-  // A short transaction timeout: the retry window derives from it.
-  auto txn = KafkaTransaction::Open(cluster.bootstrap_servers(), "tally-refused", {{"transaction.timeout.ms", "2000"}},
-                                   absl::Seconds(5));
-  ASSERT_TRUE(txn.ok()) << txn.status();
-  KafkaSourceOptions options;
-  options.endpoint = KafkaEndpoint{cluster.bootstrap_servers(), "in"};
-  options.group = "g";
-  auto source = KafkaSource::Open(options);
-  ASSERT_TRUE(source.ok()) << source.status();
-  KafkaDeadLetterSink letters((*txn)->producer(), KafkaEndpoint{cluster.bootstrap_servers(), "dl"}, "in");
-  TransactionalCommitter committer(**txn, **source, letters, "changelog");
-  MemoryStoreProvider stores;
-  ProcessorOptions processor;
-  TaskSet tasks(stores, processor);
-  auto task = tasks.Get(0);
-  ASSERT_TRUE(task.ok()) << task.status();
-  (*task)->staged = true;
-  (*task)->staged_letters.push_back(Letter("{"));
-
-  cluster.Fail(kProduce, 1, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
-  absl::Status s = committer.Commit(tasks);
+TEST_F(DeadLetterCommitTest, TheCommitterStopsAtOnceOnARecordRefusedForGood) {
+  cluster_.Fail(kProduce, 1, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+  absl::Status s = committer_->Commit(tasks_);
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "can never be delivered")) << s;
-  EXPECT_FALSE((*txn)->in_transaction());  // aborted, not left to time out
+  EXPECT_FALSE(txn_->in_transaction());  // aborted, not left to time out
 }
 
 // A transaction whose letter the broker refuses each time, abortably: the
 // committer aborts (the loop would redo) four times, then gives up.
-TEST(KafkaDeadLetterTest, TheCommitterGivesUpAfterFiveAbortsInARow) {
-  MockCluster cluster({"in", "dl"});
-  // A short transaction timeout: the retry window derives from it.
-  auto txn = KafkaTransaction::Open(cluster.bootstrap_servers(), "tally-aborts", {{"transaction.timeout.ms", "2000"}},
-                                   absl::Seconds(5));
-  ASSERT_TRUE(txn.ok()) << txn.status();
-  KafkaSourceOptions options;
-  options.endpoint = KafkaEndpoint{cluster.bootstrap_servers(), "in"};
-  options.group = "g";
-  auto source = KafkaSource::Open(options);
-  ASSERT_TRUE(source.ok()) << source.status();
-  KafkaDeadLetterSink letters((*txn)->producer(), KafkaEndpoint{cluster.bootstrap_servers(), "dl"}, "in");
-  TransactionalCommitter committer(**txn, **source, letters, "changelog");
-  MemoryStoreProvider stores;
-  ProcessorOptions processor;
-  TaskSet tasks(stores, processor);
-  auto task = tasks.Get(0);
-  ASSERT_TRUE(task.ok()) << task.status();
-  (*task)->staged = true;
-  (*task)->staged_letters.push_back(Letter("{"));
-
-  cluster.Fail(kProduce, 100, RD_KAFKA_RESP_ERR_INVALID_RECORD);
+TEST_F(DeadLetterCommitTest, TheCommitterGivesUpAfterFiveAbortsInARow) {
+  cluster_.Fail(kProduce, 100, RD_KAFKA_RESP_ERR_INVALID_RECORD);
   for (int i = 1; i < TransactionalCommitter::kMaxConsecutiveAborts; ++i) {
-    absl::Status s = committer.Commit(tasks);
+    absl::Status s = committer_->Commit(tasks_);
     ASSERT_EQ(s.code(), absl::StatusCode::kAborted) << "commit " << i << ": " << s;
   }
-  absl::Status s = committer.Commit(tasks);
+  absl::Status s = committer_->Commit(tasks_);
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "aborted 5 times in a row")) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "last error")) << s;
