@@ -12,14 +12,6 @@ constexpr size_t kFlushBytes = 64 << 10;
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<FileDeadLetterSink>> FileDeadLetterSink::Create(const std::string& path,
-                                                                                std::string source_name,
-                                                                                std::string position_name) {
-  auto file = AtomicOutputFile::Create(path);
-  if (!file.ok()) return file.status();
-  return std::make_unique<FileDeadLetterSink>(std::move(*file), std::move(source_name), std::move(position_name));
-}
-
 FileDeadLetterSink::FileDeadLetterSink(std::unique_ptr<AtomicOutputFile> file, std::string source_name,
                                        std::string position_name)
     : file_(std::move(file)), source_name_(std::move(source_name)), position_name_(std::move(position_name)) {}

@@ -16,9 +16,7 @@ namespace tally {
 // the position ("line", "offset") comes from the source.
 class FileDeadLetterSink final : public DeadLetterSink {
  public:
-  static absl::StatusOr<std::unique_ptr<FileDeadLetterSink>> Create(const std::string& path,
-                                                                    std::string source_name,
-                                                                    std::string position_name);
+  // `file` is made by the run's OutputFileSet, with its other outputs.
   FileDeadLetterSink(std::unique_ptr<AtomicOutputFile> file, std::string source_name, std::string position_name);
 
   absl::Status Write(std::span<const DeadLetter> letters) override;
