@@ -9,6 +9,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "kafka/topic_admin.h"
 
 namespace tally {
 namespace {
@@ -27,10 +29,6 @@ size_t HeaderBytes(const KafkaHeader& h) { return 10 + h.name.size() + h.value.s
 // librdkafka's overhead of one record beyond key, value and headers
 // (RD_KAFKAP_MESSAGE_V2_MAX_OVERHEAD is below this), with room to spare.
 constexpr size_t kRecordOverhead = 128;
-
-struct NewTopicDeleter {
-  void operator()(rd_kafka_NewTopic_t* t) const { rd_kafka_NewTopic_destroy(t); }
-};
 
 }  // namespace
 
@@ -54,7 +52,7 @@ absl::Status KafkaDeadLetterSink::EnsureTopic(absl::Duration timeout) {
   // Every topic's metadata, not this one's: a request naming it would make
   // an auto-creating broker create it, and tell nothing of one that does not.
   const rd_kafka_metadata_t* raw = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, nullptr, &raw, KafkaTimeoutMs(timeout));
+  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, nullptr, &raw, KafkaTimeoutMs(timeout));
   KafkaMetadata metadata(raw);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return KafkaUnreachableError(servers, timeout, err);
   for (int i = 0; i < metadata->topic_cnt; ++i) {
@@ -63,39 +61,19 @@ absl::Status KafkaDeadLetterSink::EnsureTopic(absl::Duration timeout) {
     }
   }
 
-  char error[256];
-  std::unique_ptr<rd_kafka_NewTopic_t, NewTopicDeleter> topic(rd_kafka_NewTopic_new(
-      endpoint_.topic.c_str(), /*num_partitions=*/-1, /*replication_factor=*/-1, error, sizeof error));
-  if (topic == nullptr) return absl::FailedPreconditionError(absl::StrCat(where, ": ", error));
-  KafkaAdminOptions options(rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS));
-  rd_kafka_AdminOptions_set_request_timeout(options.get(), KafkaTimeoutMs(timeout), error, sizeof error);
-  rd_kafka_AdminOptions_set_operation_timeout(options.get(), KafkaTimeoutMs(timeout), error, sizeof error);
-  KafkaQueue queue(rd_kafka_queue_new(rk));
-  rd_kafka_NewTopic_t* topics[] = {topic.get()};
-  rd_kafka_CreateTopics(rk, topics, 1, options.get(), queue.get());
-  KafkaEvent event(rd_kafka_queue_poll(queue.get(), KafkaTimeoutMs(timeout) + 1000));
-  if (event == nullptr) {
-    return absl::UnavailableError(absl::StrCat(where, ": no answer to creating it within ", absl::FormatDuration(timeout)));
-  }
-  err = rd_kafka_event_error(event.get());
-  std::string reason = err != RD_KAFKA_RESP_ERR_NO_ERROR ? rd_kafka_event_error_string(event.get()) : "";
-  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    size_t count = 0;
-    const rd_kafka_topic_result_t** results =
-        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event.get()), &count);
-    for (size_t i = 0; i < count && err == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
-      err = rd_kafka_topic_result_error(results[i]);
-      const char* text = rd_kafka_topic_result_error_string(results[i]);
-      reason = text != nullptr ? text : KafkaErrorText(err);
-    }
-  }
+  // The broker's default partition count: dead letters have no key order
+  // to keep.
+  const CreateTopicResult created =
+      CreateTopic(rk, endpoint_.topic, /*partitions=*/-1, {}, absl::Now() + timeout);
   // Made now, or by another process meanwhile: either way it is there.
-  if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) return absl::OkStatus();
-  if (err == RD_KAFKA_RESP_ERR__TIMED_OUT || err == RD_KAFKA_RESP_ERR__TRANSPORT) {
-    return absl::UnavailableError(absl::StrCat(where, ": cannot create it: ", reason));
+  if (created.err == RD_KAFKA_RESP_ERR_NO_ERROR || created.err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+    return absl::OkStatus();
+  }
+  if (created.err == RD_KAFKA_RESP_ERR__TIMED_OUT || created.err == RD_KAFKA_RESP_ERR__TRANSPORT) {
+    return absl::UnavailableError(absl::StrCat(where, ": cannot create it: ", created.text));
   }
   return absl::FailedPreconditionError(
-      absl::StrCat(where, " does not exist and cannot be created (", reason, ", ", rd_kafka_err2name(err),
+      absl::StrCat(where, " does not exist and cannot be created (", created.text, ", ", rd_kafka_err2name(created.err),
                    "): create it (kafka-topics --bootstrap-server ", servers, " --create --topic ", endpoint_.topic,
                    "), or name another with --dead-letter kafka://", servers, "/TOPIC"));
 }

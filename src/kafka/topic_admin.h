@@ -1,0 +1,40 @@
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "kafka/kafka_config.h"
+
+namespace tally {
+
+// The few admin requests tally makes (librdkafka's Admin API), each bounded
+// by a deadline. `client` is any connected librdkafka handle.
+
+// Milliseconds left until `deadline`, at least 1 (librdkafka takes 0 as
+// "don't wait").
+int RemainingMs(absl::Time deadline);
+
+// Options of one admin request of kind `op`, bounded by `deadline`.
+KafkaAdminOptions MakeAdminOptions(rd_kafka_t* client, rd_kafka_admin_op_t op, absl::Time deadline);
+
+// Waits for the result of an admin request sent to `queue`; nullptr if none
+// came by `deadline`.
+KafkaEvent AwaitResult(rd_kafka_queue_t* queue, absl::Time deadline);
+
+// What CreateTopic got: NO_ERROR if the topic was made; else librdkafka's
+// error (TOPIC_ALREADY_EXISTS if it was there, __TIMED_OUT if no answer came)
+// and its text.
+struct CreateTopicResult {
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  std::string text;
+};
+
+// Asks the cluster to create `topic` with `partitions` partitions (-1: the
+// broker's num.partitions), the broker's default replication factor and the
+// given topic configs, and waits for the answer until `deadline`.
+CreateTopicResult CreateTopic(rd_kafka_t* client, const std::string& topic, int32_t partitions,
+                              const std::vector<std::pair<std::string, std::string>>& configs, absl::Time deadline);
+
+}  // namespace tally
