@@ -412,7 +412,16 @@ int Fail(const absl::Status& status) {
 }
 
 // Everything a run opens before it reads a record.
+// Members are declared in the order they are opened, each after what it
+// uses (the dead-letter sink borrows the transaction's producer, the
+// transaction is named by the state dir): a Job is torn down only by its
+// destructor, which closes them in the reverse order. (A move assignment
+// would close them first to last.)
 struct Job {
+  Job() = default;
+  Job(const Job&) = delete;
+  Job& operator=(const Job&) = delete;
+
   // The run's output files, renamed into place together (the sinks and
   // `summary` own them and outlive every use of the set).
   OutputFileSet outputs;
@@ -542,12 +551,13 @@ int Run(const RunFlags& flags) {
   // the process ends within kStopBound of it.
   ExitIfStopOverruns(kStopBound, absl::StrCat("a call to --source ", RedactUserinfo(flags.source), " or --sink ",
                                               RedactUserinfo(flags.sink)));
-  Job job;
+  std::unique_ptr<Job> opened_job;
   const absl::Time give_up = absl::Now() + startup_wait;
   for (absl::Duration backoff = absl::Seconds(1);; backoff = std::min(backoff * 2, absl::Seconds(10))) {
-    absl::Status opened = OpenJob(flags, kafka, &job);
+    opened_job = std::make_unique<Job>();
+    absl::Status opened = OpenJob(flags, kafka, opened_job.get());
     if (opened.ok()) break;
-    job = Job{};
+    opened_job.reset();
     if (StopRequested() && !kafka.input) return StoppedBeforeTheEnd(flags.source);
     if (!IsTransient(opened) || absl::Now() + backoff > give_up || StopRequested()) return Fail(opened);
     LogLine("tally", absl::StrCat("waiting for a server (retrying in ", absl::FormatDuration(backoff),
@@ -555,6 +565,7 @@ int Run(const RunFlags& flags) {
                                   opened.message()));
     absl::SleepFor(backoff);
   }
+  Job& job = *opened_job;
 
   MemoryStoreProvider memory_stores;
   std::unique_ptr<ChangelogStoreProvider> changelog_stores;

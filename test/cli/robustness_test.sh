@@ -134,4 +134,27 @@ expect_contains "$tmp/crlf.dead.jsonl" '\"CreatedAt\":\"2024-03-10T10:00:00Z\"}\
 # The csv is written with plain \n line ends whatever the input's.
 expect_eq "$(grep -c $'\r' "$tmp/crlf.csv")" 0 "CRs in the csv"
 
+
+# --- a crash says where ------------------------------------------------------------------------------------
+# A fatal signal prints the stack, removes the temporary files, and ends the
+# process by that signal. (A sanitizer build reports crashes its own way.)
+if ! grep -q __asan_init "$TALLY"; then
+  mkfifo "$tmp/crash.in"
+  "$TALLY" run --source - --sink "csv:$tmp/crash.csv" --dead-letter "file:$tmp/crash.dead.jsonl" \
+    <"$tmp/crash.in" 2>"$tmp/crash.err" &
+  crash_pid=$!
+  exec 7>"$tmp/crash.in"  # the writer: the run waits on its standard input
+  for _ in $(seq 1 200); do
+    [[ -e "$tmp/crash.csv.tmp-$crash_pid" ]] && break
+    sleep 0.05
+  done
+  expect_eq "$(ls "$tmp" | grep -c "crash.csv.tmp-$crash_pid")" 1 "temporary csv while the run waits"
+  kill -SEGV "$crash_pid"
+  wait "$crash_pid"
+  expect_eq $? 139 "exit status after SIGSEGV"
+  exec 7>&-
+  expect_contains "$tmp/crash.err" "tally: crashed with signal SEGV"
+  expect_eq "$(ls "$tmp" | grep -c "crash.*tmp-")" 0 "temporary files left by the crash"
+fi
+
 finish
