@@ -72,6 +72,8 @@ std::optional<std::string_view> OwnedKafkaProperty(std::string_view key) {
       {"acks", "exactly once needs acks=all"},
       {"request.required.acks", "exactly once needs acks=all"},
       {"allow.auto.create.topics", "tally must not create a topic by reading it (a changelog with the wrong policy)"},
+      {"partition.assignment.strategy",
+       "tally's tasks follow the cooperative-sticky protocol: partitions that stay keep running"},
   };
   for (const auto& [name, why] : kOwned) {
     if (key == name) return why;

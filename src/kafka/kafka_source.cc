@@ -42,6 +42,9 @@ absl::Status KafkaSource::Connect() {
           // 10 s rather than librdkafka's 45: a member that died (SIGKILL)
           // keeps its partitions this long, and a restart waits for them.
           {"session.timeout.ms", "10000"},
+          // Partitions that stay with a member keep their tasks running
+          // through a rebalance; only those that move are revoked.
+          {"partition.assignment.strategy", "cooperative-sticky"},
       },
       options_.properties);
   if (!conf.ok()) return conf.status();
@@ -129,14 +132,15 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
     }
     return;
   }
-  std::vector<int32_t> partitions;
-  for (int i = 0; i < list->cnt; ++i) partitions.push_back(list->elems[i].partition);
+  AssignmentChange change;
+  change.assigned = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+  for (int i = 0; i < list->cnt; ++i) change.partitions.push_back(list->elems[i].partition);
 
   // Messages held while idle from partitions that change hands now would be
   // read again from the committed offset: drop them.
-  for (int32_t p : partitions) DropHeld(p);
-  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-    for (int32_t p : partitions) {
+  for (int32_t p : change.partitions) DropHeld(p);
+  if (change.assigned) {
+    for (int32_t p : change.partitions) {
       PartitionState& state = State(p);
       state.assigned = true;
       state.next_offset = -1;
@@ -144,33 +148,78 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
       state.reached_end = false;
     }
     assigned_once_ = true;
-    if (listener_ != nullptr && callback_error_.ok()) callback_error_ = listener_->OnPartitionsAssigned(partitions);
     if (cooperative) {
       rd_kafka_error_t* e = rd_kafka_incremental_assign(rk, list);
       if (e != nullptr) rd_kafka_error_destroy(e);
     } else {
       rd_kafka_assign(rk, list);
     }
-    if (paused_) rd_kafka_pause_partitions(rk, list);  // idle: read nothing new
-    return;
-  }
-
-  // Revoked (or lost). If the partitions were lost, another member may own
-  // them already: the runtime must not commit for them, and cannot.
-  const bool lost = rd_kafka_assignment_lost(rk) != 0;
-  if (listener_ != nullptr && callback_error_.ok() && !lost) {
-    callback_error_ = listener_->OnPartitionsRevoked(partitions);
-  }
-  for (int32_t p : partitions) {
-    PartitionState& state = State(p);
-    state = PartitionState{.start_offset = state.start_offset, .end_offset = state.end_offset};
-  }
-  if (cooperative) {
-    rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, list);
-    if (e != nullptr) rd_kafka_error_destroy(e);
+    // Nothing is fetched before the listener has restored the tasks.
+    rd_kafka_pause_partitions(rk, list);
   } else {
-    rd_kafka_assign(rk, nullptr);
+    // If the partitions were lost, another member may own them already: the
+    // runtime must not commit for them, and cannot.
+    change.lost = rd_kafka_assignment_lost(rk) != 0;
+    for (int32_t p : change.partitions) {
+      PartitionState& state = State(p);
+      state = PartitionState{.start_offset = state.start_offset, .end_offset = state.end_offset};
+      revoked_in_call_.push_back(p);
+    }
+    if (cooperative) {
+      rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, list);
+      if (e != nullptr) rd_kafka_error_destroy(e);
+    } else {
+      rd_kafka_assign(rk, nullptr);
+    }
   }
+  if (!change.partitions.empty()) changes_.push_back(std::move(change));
+}
+
+absl::Status KafkaSource::DeliverAssignmentChanges() {
+  while (!changes_.empty()) {
+    AssignmentChange change = std::move(changes_.front());
+    changes_.erase(changes_.begin());
+    if (change.assigned) {
+      // Revoked again meanwhile (a later change in the queue): skip what is
+      // no longer assigned.
+      std::erase_if(change.partitions, [this](int32_t p) { return !State(p).assigned; });
+      if (change.partitions.empty()) continue;
+      if (listener_ != nullptr) {
+        if (auto s = listener_->OnPartitionsAssigned(change.partitions); !s.ok()) return s;
+      }
+      if (paused_) continue;  // resumed with the rest by the next Poll
+      KafkaPartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(change.partitions.size())));
+      for (int32_t p : change.partitions) {
+        rd_kafka_topic_partition_list_add(list.get(), options_.endpoint.topic.c_str(), p);
+      }
+      if (rd_kafka_resp_err_t err = rd_kafka_resume_partitions(consumer_.get(), list.get());
+          err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return absl::InternalError(
+            absl::StrCat(Describe(), ": cannot resume the partitions just assigned: ", KafkaErrorText(err)));
+      }
+    } else if (listener_ != nullptr) {
+      if (auto s = listener_->OnPartitionsRevoked(change.partitions, change.lost); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+void KafkaSource::Consume(absl::Duration wait, std::vector<rd_kafka_message_t*>* out) {
+  revoked_in_call_.clear();
+  out->resize(options_.max_batch);
+  const ssize_t n = rd_kafka_consume_batch_queue(queue_, KafkaTimeoutMs(wait), out->data(), out->size());
+  out->resize(n < 0 ? 0 : static_cast<size_t>(n));
+  if (revoked_in_call_.empty()) return;
+  // Fetched before a revocation in this same call: another member reads
+  // them now. (A partition assigned again in the call is paused, so every
+  // message of it here is from before.)
+  std::erase_if(*out, [this](rd_kafka_message_t* m) {
+    if (std::find(revoked_in_call_.begin(), revoked_in_call_.end(), m->partition) == revoked_in_call_.end()) {
+      return false;
+    }
+    rd_kafka_message_destroy(m);
+    return true;
+  });
 }
 
 void KafkaSource::ReleaseMessages() {
@@ -205,11 +254,10 @@ absl::Status KafkaSource::SetPaused(bool paused) {
 
 absl::Status KafkaSource::Idle(absl::Duration wait) {
   if (auto s = SetPaused(true); !s.ok()) return s;
-  std::vector<rd_kafka_message_t*> buffer(options_.max_batch);
-  const ssize_t n = rd_kafka_consume_batch_queue(queue_, KafkaTimeoutMs(wait), buffer.data(), buffer.size());
-  absl::Status status = callback_error_;
-  for (ssize_t i = 0; i < n; ++i) {
-    rd_kafka_message_t* m = buffer[static_cast<size_t>(i)];
+  std::vector<rd_kafka_message_t*> buffer;
+  Consume(wait, &buffer);
+  absl::Status status;
+  for (rd_kafka_message_t* m : buffer) {
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR && State(m->partition).assigned) {
       held_.push_back(m);
       continue;
@@ -217,6 +265,7 @@ absl::Status KafkaSource::Idle(absl::Duration wait) {
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR && status.ok()) status = MessageError(*m);
     rd_kafka_message_destroy(m);
   }
+  if (auto s = DeliverAssignmentChanges(); !s.ok()) return s;
   return status;
 }
 
@@ -326,12 +375,8 @@ absl::Status KafkaSource::Poll(absl::Duration max_wait, RecordBatch* batch) {
   if (!held_.empty()) {
     messages_.swap(held_);  // what arrived while idle comes first
   } else {
-    messages_.resize(options_.max_batch);
-    const ssize_t n =
-        rd_kafka_consume_batch_queue(queue_, KafkaTimeoutMs(max_wait), messages_.data(), messages_.size());
-    messages_.resize(n < 0 ? 0 : static_cast<size_t>(n));
+    Consume(max_wait, &messages_);
   }
-  if (!callback_error_.ok()) return callback_error_;
 
   absl::Status status;
   size_t kept = 0;
@@ -354,6 +399,10 @@ absl::Status KafkaSource::Poll(absl::Duration max_wait, RecordBatch* batch) {
     messages_[kept++] = m;
   }
   messages_.resize(kept);
+  // The batch holds no record of a partition revoked here, and none yet of
+  // one assigned here: the listener may drop and restore tasks before the
+  // runtime processes it.
+  if (auto s = DeliverAssignmentChanges(); !s.ok()) return s;
   return status;
 }
 

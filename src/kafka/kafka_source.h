@@ -36,9 +36,18 @@ struct KafkaSourceOptions {
 };
 
 // Reads one topic as a member of a consumer group (librdkafka's high-level
-// consumer). Each assigned partition is one partition of the Source contract,
-// with its offsets as positions; assignments and revocations reach the
-// PartitionListener from inside Poll. Offsets are never committed behind the
+// consumer, cooperative-sticky assignment: partitions that stay with a member
+// keep running through a rebalance). Each assigned partition is one
+// partition of the Source contract, with its offsets as positions.
+//
+// The rebalance callback only does what the group protocol needs at once
+// (take or give up the partitions; a new partition is paused) and queues
+// the change; Poll and Idle hand the queued changes to the PartitionListener
+// once the consumer call returns, so a task's restore or a trigger never
+// runs inside librdkafka's callback, where a long one would get the member
+// evicted. A newly assigned partition stays paused until the listener has
+// taken it (restored its task); records of a partition revoked during a
+// consumer call are dropped, never delivered after its revocation. Offsets are never committed behind the
 // runtime's back (enable.auto.commit=false): Commit commits the offset after
 // every record delivered so far, which the runtime calls once their effects
 // are durable. It reads committed data only (isolation.level=read_committed).
@@ -98,7 +107,20 @@ class KafkaSource final : public Source {
     }
   };
 
+  // A rebalance's outcome, queued by the callback for the listener.
+  struct AssignmentChange {
+    bool assigned = false;  // else revoked
+    bool lost = false;      // revoked because this member fell out of the group
+    std::vector<int32_t> partitions;
+  };
+
   absl::Status Connect();
+  // Hands the queued changes to the listener, in order; resumes each newly
+  // assigned partition once the listener took it (unless idle).
+  absl::Status DeliverAssignmentChanges();
+  // Fetches up to options_.max_batch messages into `out` (replacing it),
+  // waiting at most `wait`, and drops those of partitions revoked meanwhile.
+  void Consume(absl::Duration wait, std::vector<rd_kafka_message_t*>* out);
   static void RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
                                 void* opaque);
   void OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
@@ -124,7 +146,8 @@ class KafkaSource final : public Source {
   bool closing_ = false;  // in the destructor: rebalances take nothing
   bool assigned_once_ = false;  // the group gave this member an assignment (maybe empty)
   absl::Time next_committed_check_ = absl::InfinitePast();
-  absl::Status callback_error_;  // an error raised inside a librdkafka callback
+  std::vector<AssignmentChange> changes_;  // queued by OnRebalance
+  std::vector<int32_t> revoked_in_call_;    // by OnRebalance during the current Consume
 };
 
 }  // namespace tally

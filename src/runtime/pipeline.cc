@@ -30,23 +30,36 @@ class TriggerLoop final : public PartitionListener {
 
   absl::StatusOr<PipelineResult> Run();
 
-  absl::Status OnPartitionsRevoked(std::span<const int32_t> partitions) override {
-    if (in_trigger_) {
-      // Revoked while a trigger waits on its sink: the trigger cannot commit
-      // for partitions it no longer owns. Give it up; the new owners redo it.
-      abandoned_ = true;
-      for (int32_t p : partitions) tasks_.Remove(p, /*keep_counts=*/!stores_.durable());
+  // Kafka Streams' task life cycle, run from the poll loop: a task is
+  // created (its state restored) when its partition is assigned, before its
+  // first record; it is closed when the partition goes.
+  absl::Status OnPartitionsRevoked(std::span<const int32_t> partitions, bool lost) override {
+    if (stores_.durable()) {
+      // Closed dirty, without a commit: the partitions are another member's
+      // now (lost ones maybe for a while), so nothing may be committed for
+      // them. Their work since the last commit is redone by the new owner,
+      // from the committed offsets and the changelog; rows this process
+      // wrote for it meanwhile carry counts the redo reaches again (a row's
+      // write timestamp is its count, so no lower count can win).
+      for (int32_t p : partitions) tasks_.Remove(p, /*keep_counts=*/false);
+      return absl::OkStatus();
+    }
+    // State that dies with the process: write what the tasks hold first (the
+    // next owner starts from the committed offsets with empty state).
+    if (lost || in_trigger_) {
+      for (int32_t p : partitions) tasks_.Remove(p);
       return absl::OkStatus();
     }
     if (auto s = Trigger(/*final=*/false); !s.ok()) return s;
-    for (int32_t p : partitions) tasks_.Remove(p, /*keep_counts=*/!stores_.durable());
+    for (int32_t p : partitions) tasks_.Remove(p);
     return absl::OkStatus();
   }
 
   absl::Status OnPartitionsAssigned(std::span<const int32_t> partitions) override {
-    if (in_trigger_) abandoned_ = true;
-    // Open the stores now, so a durable store restores before the first record.
     for (int32_t p : partitions) {
+      // A task left from an earlier assignment is stale (the partition may
+      // have been processed elsewhere since): start from the commit.
+      tasks_.Remove(p, /*keep_counts=*/!stores_.durable());
       if (auto task = tasks_.Get(p); !task.ok()) return task.status();
     }
     return absl::OkStatus();
@@ -79,8 +92,7 @@ class TriggerLoop final : public PartitionListener {
   TaskSet tasks_;
   PipelineResult result_;
   TriggerOutput output_;
-  bool in_trigger_ = false;  // between staging and commit
-  bool abandoned_ = false;   // the partitions changed meanwhile: don't commit
+  bool in_trigger_ = false;  // while the sink writes a trigger's rows
   bool revived_ = false;     // set by Revive
   // Bytes of the dead letters processed since the last trigger that wait
   // in the tasks for it (only when the committer carries them).
@@ -159,12 +171,13 @@ absl::Status TriggerLoop::Trigger(bool final, bool end_of_input) {
   result_.peak_dedup_entries = std::max(result_.peak_dedup_entries, dedup_entries);
   result_.peak_state_bytes = std::max(result_.peak_state_bytes, state_bytes);
 
+  // A rebalance while the sink writes (it idles the source through an
+  // outage) closes the revoked tasks: the commit then carries the tasks
+  // that stay, and only those.
   in_trigger_ = true;
-  abandoned_ = false;
   absl::Status written = WriteRows();
   in_trigger_ = false;
   if (!written.ok()) return written;
-  if (abandoned_) return Revive();
   return CommitStaged();
 }
 

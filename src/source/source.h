@@ -28,15 +28,21 @@ struct RecordBatch {
 };
 
 // Told by a source whose partitions come and go (a Kafka consumer group
-// rebalancing). Both are called from inside Source::Poll, between batches: every
-// record delivered before has been processed.
+// rebalancing). Both are called from inside Source::Poll and Source::Idle,
+// after the group protocol's own step is done (Kafka Streams' task life
+// cycle runs in the poll loop, never inside the client's rebalance
+// callback): every record delivered before has been processed, and no record
+// of a revoked partition is delivered after.
 class PartitionListener {
  public:
   virtual ~PartitionListener() = default;
-  // The source is about to stop delivering `partitions`: the runtime writes
-  // and commits what it holds for them, then drops their tasks.
-  virtual absl::Status OnPartitionsRevoked(std::span<const int32_t> partitions) = 0;
-  // `partitions` were assigned; their records follow.
+  // `partitions` are no longer this process's. Another member may own them
+  // already (always when `lost`: this member fell out of the group): nothing
+  // more may be committed for them.
+  virtual absl::Status OnPartitionsRevoked(std::span<const int32_t> partitions, bool lost) = 0;
+  // `partitions` were assigned; the source holds back their records until
+  // this returns OK (the runtime restores their tasks first), then delivers
+  // them from the committed position.
   virtual absl::Status OnPartitionsAssigned(std::span<const int32_t> partitions) = 0;
 };
 
