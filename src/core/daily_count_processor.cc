@@ -16,6 +16,7 @@ std::string FormatMicros(Micros t) {
 DailyCountProcessor::DailyCountProcessor(const ProcessorOptions& options, DedupStore* dedup,
                                          WindowStore* windows)
     : parser_(options.field_names, EventTimeParser(options.input_zone), options.max_record_bytes),
+      require_user_key_(options.require_user_key),
       watermark_(options.lateness),
       dedup_(dedup),
       windows_(windows) {}
@@ -49,10 +50,33 @@ void DailyCountProcessor::Parse(const SourceRecord& record, bool padded, Parsed*
   }
 }
 
-Verdict DailyCountProcessor::Apply(std::string_view bytes, RecordOrigin origin, Parsed* parsed) {
+bool DailyCountProcessor::KeyIsUser(std::optional<std::string_view> key, const Uuid& user, std::string* detail) const {
+  // Compared as parsed UUIDs, as UserUUID is parsed: a key in upper case
+  // names the same learner. No allocation unless the key is wrong.
+  Uuid key_user;
+  if (key.has_value() && ParseUuid(*key, &key_user) && key_user == user) return true;
+  if (!key.has_value()) {
+    *detail = "the record has no Kafka key; with --input-keyed-by-user its key must be its UserUUID";
+  } else if (!ParseUuid(*key, &key_user)) {
+    *detail = absl::StrCat("the Kafka key is not a UUID (", key->size(),
+                           " bytes); with --input-keyed-by-user it must be the record's UserUUID");
+  } else {
+    *detail = absl::StrCat("the Kafka key ", FormatUuid(key_user), " is not the record's UserUUID ", FormatUuid(user));
+  }
+  return false;
+}
+
+Verdict DailyCountProcessor::Apply(std::string_view bytes, RecordOrigin origin, std::optional<std::string_view> key,
+                                   Parsed* parsed) {
   ++counts_.records;
   if (!parsed->valid) return Reject(parsed->error.reason, std::move(parsed->error.detail), bytes, origin);
   const Event& event = parsed->event;
+  // Before lateness and dedup: a record of another task's learner must touch
+  // neither this task's watermark nor its dedup store.
+  if (require_user_key_) {
+    std::string detail;
+    if (!KeyIsUser(key, event.user_id, &detail)) return Reject(DeadLetterReason::kWrongKey, std::move(detail), bytes, origin);
+  }
   const Micros t = event.event_time;
   Verdict verdict;
   if (watermark_.IsLate(t)) {
@@ -72,10 +96,11 @@ Verdict DailyCountProcessor::Apply(std::string_view bytes, RecordOrigin origin, 
   return verdict;
 }
 
-Verdict DailyCountProcessor::Process(std::string_view bytes, bool padded, RecordOrigin origin) {
+Verdict DailyCountProcessor::Process(std::string_view bytes, bool padded, RecordOrigin origin,
+                                     std::optional<std::string_view> key) {
   Parsed& parsed = ahead_[0];
   parsed.valid = parser_.Parse(bytes, padded, &parsed.event, &parsed.error);
-  return Apply(bytes, origin, &parsed);
+  return Apply(bytes, origin, key, &parsed);
 }
 
 void DailyCountProcessor::ProcessBatch(std::span<const SourceRecord> records, bool padded) {
@@ -85,7 +110,7 @@ void DailyCountProcessor::ProcessBatch(std::span<const SourceRecord> records, bo
   for (size_t i = 0; i < n + kLookahead; ++i) {
     if (i >= kLookahead) {
       const SourceRecord& r = records[i - kLookahead];
-      Apply(r.bytes, r.origin, &ahead_[(i - kLookahead) % kLookahead]);
+      Apply(r.bytes, r.origin, r.key, &ahead_[(i - kLookahead) % kLookahead]);
     }
     if (i < n) Parse(records[i], padded, &ahead_[i % kLookahead]);
   }

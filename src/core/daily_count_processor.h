@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,11 @@ struct ProcessorOptions {
   absl::TimeZone input_zone = absl::UTCTimeZone();
   Micros lateness = 7 * kMicrosPerDay;
   size_t max_record_bytes = kDefaultMaxRecordBytes;
+  // The producer keys every record by its learner (--input-keyed-by-user),
+  // so that all of a learner's events are in one partition and a task counts
+  // them alone. A record whose key is not its UserUUID (parsed as UserUUID
+  // is) would be counted in the wrong task: it is invalid, wrong_key.
+  bool require_user_key = false;
 };
 
 // What became of one record.
@@ -48,18 +54,22 @@ struct TriggerOutput {
 // It knows nothing of sources, sinks, clocks or triggers; a runtime drives it,
 // and a test can drive it with nothing else.
 //
-// For each record, in partition order: invalid -> dead letter; else late if its
-// event time is below the watermark -> dead letter; else a duplicate if its
-// EventUUID is live in the dedup store; else counted into (user, UTC day). Then
-// every valid record advances the watermark.
+// For each record, in partition order: invalid -> dead letter; else, with
+// require_user_key, wrong_key if its key is not its UserUUID -> dead letter
+// (an invalid record: no watermark, no dedup); else late if its event time is
+// below the watermark -> dead letter; else a duplicate if its EventUUID is
+// live in the dedup store; else counted into (user, UTC day). Then every valid
+// record advances the watermark.
 //
 // Not thread-safe; one per task. The stores must outlive the processor.
 class DailyCountProcessor {
  public:
   DailyCountProcessor(const ProcessorOptions& options, DedupStore* dedup, WindowStore* windows);
 
-  // Processes one record. `padded`: see RecordParser::Parse.
-  Verdict Process(std::string_view bytes, bool padded, RecordOrigin origin);
+  // Processes one record. `padded`: see RecordParser::Parse. `key`: its Kafka
+  // key (SourceRecord::key), read only with require_user_key.
+  Verdict Process(std::string_view bytes, bool padded, RecordOrigin origin,
+                  std::optional<std::string_view> key = std::nullopt);
 
   // Processes records of this partition in order, with exactly the effects of
   // calling Process on each (dead letters in the same order, too). Faster: it
@@ -103,10 +113,14 @@ class DailyCountProcessor {
   // the source cut (SourceRecord::cut_size) is too_large without parsing.
   void Parse(const SourceRecord& record, bool padded, Parsed* parsed);
   // Everything after parsing: validity, lateness, dedup, count, watermark.
-  Verdict Apply(std::string_view bytes, RecordOrigin origin, Parsed* parsed);
+  Verdict Apply(std::string_view bytes, RecordOrigin origin, std::optional<std::string_view> key, Parsed* parsed);
+  // With require_user_key: whether a valid record's key is its UserUUID; if
+  // not, *detail says how it differs.
+  bool KeyIsUser(std::optional<std::string_view> key, const Uuid& user, std::string* detail) const;
   Verdict Reject(DeadLetterReason reason, std::string detail, std::string_view bytes, RecordOrigin origin);
 
   RecordParser parser_;
+  bool require_user_key_;
   Watermark watermark_;
   DedupStore* dedup_;
   WindowStore* windows_;

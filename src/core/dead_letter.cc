@@ -15,6 +15,7 @@ const char* ReasonName(DeadLetterReason reason) {
     case DeadLetterReason::kBadTime: return "bad_time";
     case DeadLetterReason::kTimeOutOfRange: return "time_out_of_range";
     case DeadLetterReason::kLate: return "late";
+    case DeadLetterReason::kWrongKey: return "wrong_key";
   }
   return "unknown";
 }

@@ -8,6 +8,8 @@
 namespace tally {
 
 // Why a record left the counts. All but kLate mean the record is invalid.
+// A new reason goes last: the numbers are kept in the task state (the invalid
+// counts by reason, see state_codec.cc).
 enum class DeadLetterReason : uint8_t {
   kTooLarge,        // larger than the record size limit
   kNotUtf8,         // bytes that are not UTF-8
@@ -20,8 +22,9 @@ enum class DeadLetterReason : uint8_t {
   kBadTime,         // CreatedAt is not a valid time
   kTimeOutOfRange,  // CreatedAt is outside [1970, 2100)
   kLate,            // valid, but older than the watermark
+  kWrongKey,        // otherwise valid, but its Kafka key is not its UserUUID (--input-keyed-by-user)
 };
-inline constexpr int kDeadLetterReasonCount = static_cast<int>(DeadLetterReason::kLate) + 1;
+inline constexpr int kDeadLetterReasonCount = static_cast<int>(DeadLetterReason::kWrongKey) + 1;
 
 // The stable, machine-readable name written with each dead letter ("not_json").
 const char* ReasonName(DeadLetterReason reason);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "core/dead_letter.h"
@@ -17,6 +18,9 @@ struct SourceRecord {
   // record's whole size, of which `bytes` is the start. Such a record is
   // always too_large.
   uint64_t cut_size = 0;
+  // The record's Kafka key, a view like `bytes`; nullopt for a record without
+  // one (a null key, or a source without keys: files).
+  std::optional<std::string_view> key = std::nullopt;
 };
 
 }  // namespace tally

@@ -36,9 +36,13 @@ uint64_t LoadLittle64(const char* p) {
 }
 
 // Meta value: a version byte, then little-endian words: flags, max_seen,
-// next_chunk_seq, the five counts, the invalid counts by reason.
+// next_chunk_seq, the five counts, the invalid counts by reason. Reasons are
+// only ever added last (see DeadLetterReason), so a meta written before one
+// was added holds fewer reason words, and the counts it lacks are 0.
 constexpr char kMetaVersion = 1;
 constexpr size_t kMetaWords = 8 + kDeadLetterReasonCount;
+// The reasons of the first meta version: up to kLate.
+constexpr size_t kMinMetaWords = 8 + static_cast<int>(DeadLetterReason::kLate) + 1;
 
 std::string EncodeMeta(const Meta& m) {
   std::string out;
@@ -54,7 +58,11 @@ std::string EncodeMeta(const Meta& m) {
 }
 
 std::optional<Meta> DecodeMeta(std::string_view value) {
-  if (value.size() != 1 + 8 * kMetaWords || value[0] != kMetaVersion) return std::nullopt;
+  if (value.size() < 1 + 8 * kMinMetaWords || value.size() > 1 + 8 * kMetaWords || (value.size() - 1) % 8 != 0 ||
+      value[0] != kMetaVersion) {
+    return std::nullopt;
+  }
+  const size_t reasons = (value.size() - 1) / 8 - 8;
   const char* p = value.data() + 1;
   auto next = [&p] {
     const int64_t v = static_cast<int64_t>(LoadLittle64(p));
@@ -67,7 +75,7 @@ std::optional<Meta> DecodeMeta(std::string_view value) {
   m.next_chunk_seq = next();
   RecordCounts& c = m.counts;
   for (int64_t* v : {&c.records, &c.invalid, &c.late, &c.duplicates, &c.counted}) *v = next();
-  for (int64_t& v : c.invalid_by_reason) v = next();
+  for (size_t i = 0; i < reasons; ++i) c.invalid_by_reason[i] = next();
   return m;
 }
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -60,16 +61,18 @@ std::vector<Row> Sorted(std::vector<Row> rows) {
 class DailyCountProcessorTest : public ::testing::Test {
  protected:
   void Start(Micros lateness = 7 * kMicrosPerDay, absl::TimeZone zone = absl::UTCTimeZone(),
-             size_t max_record_bytes = kDefaultMaxRecordBytes) {
+             size_t max_record_bytes = kDefaultMaxRecordBytes, bool require_user_key = false) {
     ProcessorOptions options;
     options.lateness = lateness;
     options.input_zone = zone;
     options.max_record_bytes = max_record_bytes;
+    options.require_user_key = require_user_key;
     processor_ = std::make_unique<DailyCountProcessor>(options, &dedup_, &windows_);
   }
 
-  Verdict Feed(const std::string& bytes) {
-    const Verdict v = processor_->Process(bytes, /*padded=*/false, RecordOrigin{kPartition, ++position_});
+  // Feeds a record with a Kafka key (nullopt: a null key).
+  Verdict Feed(const std::string& bytes, std::optional<std::string_view> key = std::nullopt) {
+    const Verdict v = processor_->Process(bytes, /*padded=*/false, RecordOrigin{kPartition, ++position_}, key);
     const RecordCounts& c = processor_->counts();
     EXPECT_EQ(c.records, c.invalid + c.late + c.duplicates + c.counted);
     return v;
@@ -526,6 +529,111 @@ TEST_F(DailyCountProcessorTest, DefaultLatenessIsSevenDays) {
   EXPECT_TRUE(Trigger().finalized.empty());
   Feed(R(6, 1, "2024-01-09T00:00:00Z"));  // W = 2024-01-02T00:00:00Z
   EXPECT_EQ(Rows(Trigger().finalized), std::vector<Row>{Rw(1, "2024-01-01", 2)});
+}
+
+// --- --input-keyed-by-user: the Kafka key must be the UserUUID ---------------------
+
+class UserKeyTest : public DailyCountProcessorTest {
+ protected:
+  void SetUp() override { Start(kHour, absl::UTCTimeZone(), kDefaultMaxRecordBytes, /*require_user_key=*/true); }
+  int64_t wrong_keys() const { return counts().invalid_by_reason[static_cast<int>(DeadLetterReason::kWrongKey)]; }
+};
+
+TEST_F(UserKeyTest, ARecordKeyedByItsUserCounts) {
+  EXPECT_EQ(Feed(R(1, 1, "2024-01-01T10:00:00Z"), UserId(1)), Verdict::kCounted);
+  // Compared as UUIDs, as UserUUID is parsed: the case of the hex digits does
+  // not matter, in the key or in the record.
+  const std::string upper = "ABCDEF00-0000-4000-8000-00000000000A";
+  const std::string lower = "abcdef00-0000-4000-8000-00000000000a";
+  EXPECT_EQ(Feed(Record(EventId(2), lower, Quote("2024-01-01T10:00:00Z")), upper), Verdict::kCounted);
+  EXPECT_EQ(Feed(Record(EventId(3), upper, Quote("2024-01-01T10:00:00Z")), lower), Verdict::kCounted);
+  EXPECT_EQ(counts().counted, 3);
+  EXPECT_TRUE(dead_letters().empty());
+}
+
+TEST_F(UserKeyTest, ARecordWhoseKeyIsNotItsUserIsAWrongKeyDeadLetter) {
+  const std::string record = R(1, 1, "2024-01-01T10:00:00Z");
+  const std::vector<std::pair<std::optional<std::string>, std::string>> keys = {
+      {std::nullopt, "the record has no Kafka key"},
+      {"", "the Kafka key is not a UUID (0 bytes)"},
+      {"learner-1", "the Kafka key is not a UUID (9 bytes)"},
+      {"{" + UserId(1) + "}", "the Kafka key is not a UUID (38 bytes)"},  // braces: not as UserUUID is parsed
+      {UserId(2), "the Kafka key " + UserId(2) + " is not the record's UserUUID " + UserId(1)},
+  };
+  for (const auto& [key, detail] : keys) {
+    EXPECT_EQ(Feed(record, key ? std::optional<std::string_view>(*key) : std::nullopt), Verdict::kInvalid) << detail;
+  }
+  ASSERT_EQ(dead_letters().size(), keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const DeadLetter& d = dead_letters()[i];
+    EXPECT_STREQ(ReasonName(d.reason), "wrong_key");
+    EXPECT_TRUE(d.detail.starts_with(keys[i].second)) << d.detail;
+    EXPECT_EQ(d.bytes, record);
+    EXPECT_EQ(d.origin.position, static_cast<int64_t>(i + 1));
+  }
+  EXPECT_EQ(counts().invalid, 5);
+  EXPECT_EQ(wrong_keys(), 5);
+  EXPECT_EQ(counts().counted, 0);
+  // An invalid record: it moved no watermark and entered no dedup store, so
+  // the same event, keyed right, counts.
+  EXPECT_FALSE(watermark().has_value());
+  EXPECT_EQ(Feed(record, UserId(1)), Verdict::kCounted);
+}
+
+TEST_F(UserKeyTest, AWrongKeyMovesNoWatermark) {
+  EXPECT_EQ(Feed(R(1, 1, "2024-01-01T10:00:00Z"), UserId(1)), Verdict::kCounted);
+  EXPECT_EQ(Feed(R(2, 2, "2024-01-05T10:00:00Z"), UserId(1)), Verdict::kInvalid);
+  EXPECT_EQ(watermark().max_seen(), Utc(2024, 1, 1, 10));
+  EXPECT_EQ(Feed(R(3, 1, "2024-01-01T09:30:00Z"), UserId(1)), Verdict::kCounted);
+}
+
+TEST_F(UserKeyTest, ARecordInvalidForAnotherReasonKeepsThatReason) {
+  EXPECT_EQ(Feed(R(1, 1, "2024-02-30T00:00:00Z"), UserId(2)), Verdict::kInvalid);
+  EXPECT_EQ(Feed("not json", std::nullopt), Verdict::kInvalid);
+  ASSERT_EQ(dead_letters().size(), 2u);
+  EXPECT_EQ(dead_letters()[0].reason, DeadLetterReason::kBadTime);
+  EXPECT_EQ(dead_letters()[1].reason, DeadLetterReason::kNotJson);
+  EXPECT_EQ(wrong_keys(), 0);
+}
+
+// Checked before lateness and dedup: a wrong key is never a duplicate or late
+// decision of the task it landed in.
+TEST_F(UserKeyTest, AWrongKeyIsNeitherDuplicateNorLate) {
+  const std::string first = R(1, 1, "2024-01-01T12:00:00Z");
+  EXPECT_EQ(Feed(first, UserId(1)), Verdict::kCounted);
+  EXPECT_EQ(Feed(first, UserId(2)), Verdict::kInvalid);  // a copy of a counted event
+  EXPECT_EQ(Feed(R(2, 1, "2024-01-01T09:00:00Z"), UserId(2)), Verdict::kInvalid);  // below W
+  ASSERT_EQ(dead_letters().size(), 2u);
+  EXPECT_EQ(dead_letters()[0].reason, DeadLetterReason::kWrongKey);
+  EXPECT_EQ(dead_letters()[1].reason, DeadLetterReason::kWrongKey);
+  EXPECT_EQ(counts().duplicates, 0);
+  EXPECT_EQ(counts().late, 0);
+  EXPECT_EQ(wrong_keys(), 2);
+  EXPECT_EQ(Feed(first, UserId(1)), Verdict::kDuplicate);  // still the first copy's
+}
+
+TEST_F(UserKeyTest, ProcessBatchChecksEachRecordsKey) {
+  const std::string a = R(1, 1, "2024-01-01T10:00:00Z");
+  const std::string b = R(2, 2, "2024-01-01T10:00:00Z");
+  std::vector<SourceRecord> batch = {SourceRecord{a, RecordOrigin{kPartition, 1}},
+                                     SourceRecord{b, RecordOrigin{kPartition, 2}},
+                                     SourceRecord{b, RecordOrigin{kPartition, 3}}};
+  const std::string key_a = UserId(1), key_b = UserId(2);
+  batch[0].key = key_a;
+  batch[1].key = key_a;  // not b's user
+  batch[2].key = key_b;
+  processor_->ProcessBatch(batch, /*padded=*/false);
+  ASSERT_EQ(dead_letters().size(), 1u);
+  EXPECT_EQ(dead_letters()[0].reason, DeadLetterReason::kWrongKey);
+  EXPECT_EQ(dead_letters()[0].origin.position, 2);
+  EXPECT_EQ(counts().counted, 2);
+}
+
+TEST_F(DailyCountProcessorTest, WithoutRequireUserKeyTheKeyIsIgnored) {
+  Start();
+  EXPECT_EQ(Feed(R(1, 1, "2024-01-01T10:00:00Z"), std::nullopt), Verdict::kCounted);
+  EXPECT_EQ(Feed(R(2, 1, "2024-01-01T10:00:00Z"), UserId(2)), Verdict::kCounted);
+  EXPECT_EQ(counts().counted, 2);
 }
 
 }  // namespace

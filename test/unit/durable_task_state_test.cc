@@ -45,6 +45,23 @@ TEST(StateCodec, MetaRoundTrips) {
   EXPECT_FALSE(codec::DecodeMeta("garbage").has_value());
 }
 
+// A state written before wrong_key existed holds no word for it: it still
+// restores, with the counts it has and 0 for the reason it lacks.
+TEST(StateCodec, MetaWrittenBeforeANewReasonDecodes) {
+  codec::Meta m;
+  m.counts.records = 5;
+  m.counts.invalid = 5;
+  m.counts.invalid_by_reason[static_cast<int>(DeadLetterReason::kBadTime)] = 5;
+  std::string old = codec::EncodeMeta(m);
+  old.resize(old.size() - 8);  // no wrong_key word
+  auto back = codec::DecodeMeta(old);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->counts.invalid_by_reason, m.counts.invalid_by_reason);
+  old.resize(old.size() - 8);  // short of a reason the first version had
+  EXPECT_FALSE(codec::DecodeMeta(old).has_value());
+  EXPECT_FALSE(codec::DecodeMeta(codec::EncodeMeta(m) + std::string(8, '\0')).has_value());
+}
+
 TEST(StateCodec, WindowRowsAndDedupChunksRoundTripAndSort) {
   const Uuid user{0x0123456789abcdefULL, 0xfedcba9876543210ULL};
   DailyCount row;
