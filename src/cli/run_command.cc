@@ -120,6 +120,9 @@ std::optional<std::string> CheckSourceFlags(const RunFlags& flags, const KafkaFl
   if (flags.available_now) {
     throw UsageError{"--available-now applies to a Kafka source; a file source always ends with its input"};
   }
+  if (flags.input_keyed_by_user) {
+    throw UsageError{"--input-keyed-by-user applies to a Kafka source: it checks each record's Kafka key"};
+  }
   if (flags.state_dir != RunFlags{}.state_dir) {
     throw UsageError{"--state-dir applies to a Kafka source; a file source is read whole by every run"};
   }
@@ -141,6 +144,7 @@ absl::StatusOr<std::unique_ptr<Source>> OpenSource(const RunFlags& flags, const 
         flags.starting_offsets == "latest" ? StartingOffsets::kLatest : StartingOffsets::kEarliest;
     options.properties = kafka.properties;
     options.available_now = flags.available_now;
+    options.refuse_new_partitions = flags.input_keyed_by_user;
     auto source = KafkaSource::Open(options);
     if (!source.ok()) return source.status();
     return std::unique_ptr<Source>(std::move(*source));
@@ -534,6 +538,7 @@ int Run(const RunFlags& flags) {
                                   "': not a known IANA time zone name (e.g. UTC, Asia/Calcutta, Europe/Berlin)")};
   }
   options.processor.max_record_bytes = flags.max_record_bytes;
+  options.processor.require_user_key = flags.input_keyed_by_user;
   options.stop = &StopRequestedFlag();
   ProgressLine progress;
   options.on_progress = [&progress](const PipelineProgress& p) { progress.Print(p); };
@@ -663,6 +668,9 @@ CLI::App* AddRunCommand(CLI::App& app, RunFlags* f) {
             "anew), then exit; see docs/fault-tolerance.md");
   AddSwitch(run, "--available-now", &f->available_now,
             "Kafka: process what the topic holds when the run starts, write, commit and exit");
+  AddSwitch(run, "--input-keyed-by-user", &f->input_keyed_by_user,
+            "Kafka: the producer keys every record by its UserUUID; a record whose key is not is a dead letter "
+            "(wrong_key), and a partition added to the topic stops the job");
   AddFlag(run, "--cassandra-replication", &f->cassandra_replication,
           "Replication of the keyspace, if tally creates it (a CQL map)");
   AddFlag(run, "--cassandra-username", &f->cassandra_username,

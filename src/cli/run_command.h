@@ -28,6 +28,8 @@ struct RunFlags {
   std::string starting_offsets = "earliest";
   KafkaClientFlags kafka;
   bool available_now = false;
+  // The producer keys each record by its UserUUID: count per input partition.
+  bool input_keyed_by_user = false;
   // Where a Kafka source's task state lives (durable, exactly once).
   std::string state_dir = "tally-state";
   std::string startup_wait = "2m";

@@ -51,7 +51,8 @@ std::optional<std::string_view> OwnedKafkaProperty(std::string_view key) {
   // job's identity. Not owned, so tunable with --kafka (throughput, limits,
   // identification; none changes what is committed or read):
   //   client.id, session.timeout.ms (how long a dead member keeps its
-  //   partitions), transaction.timeout.ms (the commit's retry window derives
+  //   partitions), topic.metadata.refresh.interval.ms (how soon partitions
+  //   added to the input are noticed), transaction.timeout.ms (the commit's retry window derives
   //   from it, see KafkaTransaction::retry_window), linger.ms,
   //   batch.num.messages, compression.codec, fetch.max.bytes,
   //   max.partition.fetch.bytes, queued.min.messages, fetch.wait.max.ms.

@@ -45,6 +45,10 @@ absl::Status KafkaSource::Connect() {
           // Partitions that stay with a member keep their tasks running
           // through a rebalance; only those that move are revoked.
           {"partition.assignment.strategy", "cooperative-sticky"},
+          // 10 s rather than librdkafka's 300: partitions added to the topic
+          // are noticed (and taken, or with refuse_new_partitions refused)
+          // within a couple of triggers.
+          {"topic.metadata.refresh.interval.ms", "10000"},
       },
       options_.properties);
   if (!conf.ok()) return conf.status();
@@ -82,6 +86,7 @@ absl::Status KafkaSource::Connect() {
         absl::StrCat(ep.Describe(), ": cannot read the topic: ", KafkaErrorText(topic->err)));
   }
   partitions_.resize(static_cast<size_t>(topic->partition_cnt));
+  opened_partitions_ = topic->partition_cnt;
 
   if (options_.available_now) {
     // The end of the run: each partition's high watermark now.
@@ -184,6 +189,12 @@ absl::Status KafkaSource::DeliverAssignmentChanges() {
       // no longer assigned.
       std::erase_if(change.partitions, [this](int32_t p) { return !State(p).assigned; });
       if (change.partitions.empty()) continue;
+      if (options_.refuse_new_partitions) {
+        // Before the listener is told: a new partition gets no task.
+        recheck_partitions_ = true;
+        const int32_t highest = *std::max_element(change.partitions.begin(), change.partitions.end());
+        if (highest >= opened_partitions_) return PartitionsGrownError(absl::StrCat("at least ", highest + 1));
+      }
       if (listener_ != nullptr) {
         if (auto s = listener_->OnPartitionsAssigned(change.partitions); !s.ok()) return s;
       }
@@ -354,6 +365,33 @@ absl::Status KafkaSource::MessageError(const rd_kafka_message_t& m) {
   }
 }
 
+absl::Status KafkaSource::PartitionsGrownError(const std::string& now) const {
+  return absl::FailedPreconditionError(absl::StrCat(
+      Describe(), ": the topic grew from ", opened_partitions_, " to ", now,
+      " partitions while the job ran; with --input-keyed-by-user a learner's records are in the partition of "
+      "their key, and a partition change moves keys: stop the job, re-create the topic (or reprocess it into a "
+      "new one) with a fixed partition count; tally cannot count a keyed topic exactly across a partition change"));
+}
+
+absl::Status KafkaSource::CheckPartitionCount() {
+  // Every topic's metadata, as in Connect: asking for the one topic could
+  // create it again on a broker that auto-creates topics, were it deleted.
+  // Short: this runs inside Poll. No answer is asked again at the next Poll.
+  const rd_kafka_metadata_t* raw = nullptr;
+  const rd_kafka_resp_err_t err = rd_kafka_metadata(consumer_.get(), 1, nullptr, &raw, 2000);
+  KafkaMetadata metadata(raw);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
+  recheck_partitions_ = false;
+  for (int i = 0; i < metadata->topic_cnt; ++i) {
+    const rd_kafka_metadata_topic_t& t = metadata->topics[i];
+    if (options_.endpoint.topic == t.topic && t.err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        t.partition_cnt > opened_partitions_) {
+      return PartitionsGrownError(absl::StrCat(t.partition_cnt));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status KafkaSource::Poll(absl::Duration max_wait, RecordBatch* batch) {
   ReleaseMessages();
   batch->records.clear();
@@ -394,8 +432,9 @@ absl::Status KafkaSource::Poll(absl::Duration max_wait, RecordBatch* batch) {
     state.next_offset = m->offset + 1;
     if (state.next_offset >= state.end_offset) state.reached_end = true;
     const char* payload = static_cast<const char*>(m->payload);
-    batch->records.push_back(SourceRecord{std::string_view(payload == nullptr ? "" : payload, m->len),
-                                          RecordOrigin{m->partition, m->offset}});
+    SourceRecord& record = batch->records.emplace_back(SourceRecord{
+        std::string_view(payload == nullptr ? "" : payload, m->len), RecordOrigin{m->partition, m->offset}});
+    if (m->key != nullptr) record.key.emplace(static_cast<const char*>(m->key), m->key_len);
     messages_[kept++] = m;
   }
   messages_.resize(kept);
@@ -403,6 +442,9 @@ absl::Status KafkaSource::Poll(absl::Duration max_wait, RecordBatch* batch) {
   // one assigned here: the listener may drop and restore tasks before the
   // runtime processes it.
   if (auto s = DeliverAssignmentChanges(); !s.ok()) return s;
+  if (recheck_partitions_) {
+    if (auto s = CheckPartitionCount(); !s.ok()) return s;
+  }
   return status;
 }
 

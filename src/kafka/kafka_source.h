@@ -30,6 +30,11 @@ struct KafkaSourceOptions {
   // Available-now: how often the group's committed offsets of partitions
   // this process does not read are asked for while waiting on them.
   absl::Duration committed_check_interval = absl::Seconds(1);
+  // The producer keys records by learner (--input-keyed-by-user): a
+  // partition added to the topic moves keys to other partitions, so that a
+  // learner's events would be counted in two tasks. Poll then fails, naming
+  // the topic and both partition counts, rather than count wrong.
+  bool refuse_new_partitions = false;
   // How long Open waits for the cluster to answer.
   absl::Duration connect_timeout = absl::Seconds(10);
   size_t max_batch = 8192;
@@ -134,12 +139,21 @@ class KafkaSource final : public Source {
   // that are not done and not assigned here (another member reads them).
   void RefreshGroupCommitted();
   absl::Status MessageError(const rd_kafka_message_t& message);
+  // With refuse_new_partitions: the error that refuses a topic grown from
+  // the partitions seen at Open to `now`.
+  absl::Status PartitionsGrownError(const std::string& now) const;
+  // With refuse_new_partitions: asks the cluster for the topic's partition
+  // count (after a rebalance: it may be the growth's, though the new
+  // partitions went to another member).
+  absl::Status CheckPartitionCount();
 
   KafkaSourceOptions options_;
   KafkaHandle consumer_;
   rd_kafka_queue_t* queue_ = nullptr;  // the consumer queue; owned
   PartitionListener* listener_ = nullptr;
   std::vector<PartitionState> partitions_;  // indexed by partition
+  int32_t opened_partitions_ = 0;            // the topic's partitions at Open
+  bool recheck_partitions_ = false;          // an assignment since the last CheckPartitionCount
   std::vector<rd_kafka_message_t*> messages_;  // the batch in hand; owned
   std::vector<rd_kafka_message_t*> held_;      // delivered while idle; owned
   bool paused_ = false;

@@ -21,6 +21,9 @@ expect_exit 2 "${run[@]}" --max-record-bytes 0
 expect_contains "$err" "'0' is not a whole number from 1 to 1073741824"
 expect_exit 2 "${run[@]}" --max-record-bytes -1
 expect_exit 2 "${run[@]}" --console-rows -1
+expect_exit 2 "${run[@]}" --input-keyed-by-user  # a file has no keys
+expect_contains "$err" "--input-keyed-by-user applies to a Kafka source"
+expect_missing out.csv
 expect_exit 2 "$TALLY" generate --events 99999999999999999999 --output g.jsonl
 expect_contains "$err" "--events"
 expect_missing g.jsonl
