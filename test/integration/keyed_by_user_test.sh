@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # --input-keyed-by-user against the real local broker (127.0.0.1:9092):
 #   1. a 3-partition topic whose producer keys each record by its UserUUID
-#      (kafka-console-producer, parse.key, so the partitioner places every
-#      learner in one partition), with some records keyed wrong: another
-#      learner's UUID, a key that is not a UUID, no key at all (tally produce
-#      sends none). An --available-now run counts exactly what a file run of
-#      the rightly keyed records counts (csv row by row, and the summary but
-#      for the wrong-key records, which are invalid); the dead-letter topic
-#      holds exactly the wrong-key records, each with reason wrong_key;
+#      (tally produce, which keys by the lower-cased UserUUID, so that every
+#      learner is in one partition), with some records keyed wrong
+#      (kafka-console-producer, parse.key): another learner's UUID, a key
+#      that is not a UUID, and no key at all (tally produce --key-field "").
+#      An --available-now run counts exactly what a file run of the rightly
+#      keyed records counts (csv row by row, and the summary but for the
+#      wrong-key records, which are invalid); the dead-letter topic holds
+#      exactly the wrong-key records, each with reason wrong_key;
 #   2. a partition added to the topic while a job runs stops the job: exit
 #      non-zero, with a message naming the topic and both partition counts.
 # Every tally and JVM started here is bounded by `timeout` and killed on exit.
@@ -20,11 +21,12 @@ kafka="kafka://127.0.0.1:9092"
 topic="keyed_$id"
 group="keyed_$id"
 pids=()
-topics=("$topic" "$topic.dead-letters" "$group-$topic-changelog")
 cleanup() {
-  local p t
+  local p
   for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  for t in "${topics[@]}"; do "$stack" kafka-topics --delete --topic "$t" >/dev/null 2>&1 || true; done
+  # The input, its dead letters and the changelog (GROUP-TOPIC-changelog),
+  # all named keyed_$id...: one call (a JVM start) for the three.
+  "$stack" kafka-topics --delete --topic "keyed_$id.*" >/dev/null 2>&1 || true
 }
 trap 'cleanup; _on_exit' EXIT
 
@@ -40,12 +42,6 @@ await() {
   fail "$what: not within ${seconds}s"
   return 1
 }
-# holds GROUP N: a member of GROUP holds N partitions
-# (kafka-consumer-groups --members: GROUP CONSUMER-ID HOST CLIENT-ID #PARTITIONS).
-holds() {
-  "$stack" kafka-consumer-groups --describe --group "$1" --members 2>/dev/null |
-    awk -v g="$1" -v n="$2" '$1 == g && $5 == n { found = 1 } END { exit !found }'
-}
 ended() { ! kill -0 "$1" 2>/dev/null; }
 
 # ---- the stream: right keys, wrong keys, no keys ---------------------------
@@ -56,34 +52,31 @@ expect_exit 0 "$TALLY" generate --events 6000 --learners 300 --days 3 --seed 11 
 python3 - <<'PY'
 import json
 other = '99999999-9999-4999-8999-999999999999'  # no learner of the stream
-with open('events.jsonl') as f, open('keyed.tsv', 'w') as keyed, open('good.jsonl', 'w') as good, \
-     open('wrong.jsonl', 'w') as wrong, open('unkeyed.jsonl', 'w') as unkeyed:
+with open('events.jsonl') as f, open('good.jsonl', 'w') as good, open('miskeyed.tsv', 'w') as miskeyed, \
+     open('unkeyed.jsonl', 'w') as unkeyed, open('wrong.jsonl', 'w') as wrong:
     for i, line in enumerate(f, 1):
         line = line.rstrip('\n')
-        # One text form per learner, as a real producer's key must be: the
-        # partitioner hashes the key's bytes.
         user = json.loads(line)['UserUUID'].lower()
         if i % 100 == 7:
-            keyed.write(f'{other}\t{line}\n')
-            wrong.write(line + '\n')
+            miskeyed.write(f'{other}\t{line}\n')
         elif i % 100 == 41:
-            keyed.write(f'learner-{user}\t{line}\n')
-            wrong.write(line + '\n')
+            miskeyed.write(f'learner-{user}\t{line}\n')
         elif i % 100 == 73:
             unkeyed.write(line + '\n')
-            wrong.write(line + '\n')
         else:
-            keyed.write(f'{user}\t{line}\n')
             good.write(line + '\n')
+            continue
+        wrong.write(line + '\n')
 PY
 expect_eq "$(wc -l <wrong.jsonl)" 180 "wrong-key records"
 expect_exit 0 "$TALLY" run --source file:good.jsonl --sink csv:reference.csv --summary reference.json
 sorted_rows reference.csv >reference-rows.csv
 
 expect_exit 0 "$stack" kafka-topics --create --topic "$topic" --partitions 3
+expect_exit 0 "$TALLY" produce --from file:good.jsonl --to "$kafka/$topic"  # keyed by UserUUID
+expect_exit 0 "$TALLY" produce --from file:unkeyed.jsonl --to "$kafka/$topic" --key-field ""
 expect_exit 0 timeout 120 "$stack" kafka-console-producer --topic "$topic" --property parse.key=true \
-  --property key.separator=$'\t' --producer-property acks=all <keyed.tsv
-expect_exit 0 "$TALLY" produce --from file:unkeyed.jsonl --to "$kafka/$topic"
+  --property key.separator=$'\t' --producer-property acks=all <miskeyed.tsv
 
 # ---- 1. counted per partition, wrong keys dead-lettered ---------------------
 expect_exit 0 timeout 120 "$TALLY" run --source "$kafka/$topic" --group "$group" --state-dir state --available-now \
@@ -114,7 +107,7 @@ timeout --foreground 120 "$TALLY" run --source "$kafka/$topic" --group "$group" 
   --input-keyed-by-user --sink csv:grown.csv --trigger 1s >grown.out 2>grown.err &
 run=$!
 pids+=("$run")
-await "the job takes the topic's 3 partitions" 60 holds "$group" 3
+await "the job takes the topic's 3 partitions" 60 grep -q "partition 2: " grown.err  # its restore is logged
 expect_exit 0 "$stack" kafka-topics --alter --topic "$topic" --partitions 4
 await "the job stops once the topic has grown" 60 ended "$run"
 wait "$run"
