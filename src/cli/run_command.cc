@@ -144,9 +144,22 @@ absl::StatusOr<std::unique_ptr<Source>> OpenSource(const RunFlags& flags, const 
         flags.starting_offsets == "latest" ? StartingOffsets::kLatest : StartingOffsets::kEarliest;
     options.properties = kafka.properties;
     options.available_now = flags.available_now;
-    options.refuse_new_partitions = flags.input_keyed_by_user;
+    // Counting is exact only while each learner's records stay in one
+    // partition: a partition added while the job runs moves or splits them.
+    options.refuse_new_partitions = true;
     auto source = KafkaSource::Open(options);
     if (!source.ok()) return source.status();
+    // Each partition is counted by its own task: on a topic not keyed by
+    // learner, one learner's day would be counted in several tasks, each
+    // writing its partial count to the same row. Refuse rather than be wrong.
+    if ((*source)->partition_count() > 1 && !flags.input_keyed_by_user) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          (*source)->Describe(), " has ", (*source)->partition_count(),
+          " partitions, and tally counts each partition on its own: that is exact only if every learner's records "
+          "are in one partition. If the producer keys each record by its UserUUID (tally produce does), run with "
+          "--input-keyed-by-user (tally then checks every key). A topic not keyed by learner cannot be counted "
+          "exactly yet (tally does not repartition it): key it by UserUUID, or use a topic with one partition"));
+    }
     return std::unique_ptr<Source>(std::move(*source));
   }
   auto source = FileSource::Open(*FileSourcePath(flags.source), flags.max_record_bytes);

@@ -368,9 +368,10 @@ absl::Status KafkaSource::MessageError(const rd_kafka_message_t& m) {
 absl::Status KafkaSource::PartitionsGrownError(const std::string& now) const {
   return absl::FailedPreconditionError(absl::StrCat(
       Describe(), ": the topic grew from ", opened_partitions_, " to ", now,
-      " partitions while the job ran; with --input-keyed-by-user a learner's records are in the partition of "
-      "their key, and a partition change moves keys: stop the job, re-create the topic (or reprocess it into a "
-      "new one) with a fixed partition count; tally cannot count a keyed topic exactly across a partition change"));
+      " partitions while the job ran; a learner's records must stay in one partition (the partition of their "
+      "key, with --input-keyed-by-user), and a partition change moves or splits them: stop the job, re-create the "
+      "topic (or reprocess it into a new one) with a fixed partition count; tally cannot count a topic exactly "
+      "across a partition change"));
 }
 
 absl::Status KafkaSource::CheckPartitionCount() {

@@ -30,10 +30,11 @@ struct KafkaSourceOptions {
   // Available-now: how often the group's committed offsets of partitions
   // this process does not read are asked for while waiting on them.
   absl::Duration committed_check_interval = absl::Seconds(1);
-  // The producer keys records by learner (--input-keyed-by-user): a
-  // partition added to the topic moves keys to other partitions, so that a
-  // learner's events would be counted in two tasks. Poll then fails, naming
-  // the topic and both partition counts, rather than count wrong.
+  // Each learner's records must stay in one partition (the partition of
+  // their key, or the topic's only one): a partition added to the topic
+  // moves or splits them, so that a learner's events would be counted in
+  // two tasks. Poll then fails, naming the topic and both partition counts,
+  // rather than count wrong.
   bool refuse_new_partitions = false;
   // How long Open waits for the cluster to answer.
   absl::Duration connect_timeout = absl::Seconds(10);

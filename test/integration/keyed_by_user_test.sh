@@ -78,6 +78,14 @@ expect_exit 0 "$TALLY" produce --from file:unkeyed.jsonl --to "$kafka/$topic" --
 expect_exit 0 timeout 120 "$stack" kafka-console-producer --topic "$topic" --property parse.key=true \
   --property key.separator=$'\t' --producer-property acks=all <miskeyed.tsv
 
+# ---- 0. without the flag, a topic of several partitions is refused ---------
+# (each partition is counted on its own: exact only if keyed by learner)
+expect_exit 1 timeout 120 "$TALLY" run --source "$kafka/$topic" --group "$group" --state-dir state --available-now \
+  --sink csv:unkeyed.csv
+expect_contains "$err" "$topic has 3 partitions"
+expect_contains "$err" "run with --input-keyed-by-user"
+expect_missing unkeyed.csv
+
 # ---- 1. counted per partition, wrong keys dead-lettered ---------------------
 expect_exit 0 timeout 120 "$TALLY" run --source "$kafka/$topic" --group "$group" --state-dir state --available-now \
   --input-keyed-by-user --sink csv:keyed.csv --summary keyed.json --trigger 1s
