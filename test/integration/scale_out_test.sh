@@ -27,12 +27,15 @@ await "three members share the six partitions" 90 spread a b c
 # changelog, for whoever takes its partitions.
 await "the group commits chunk 1" 60 group_done
 
-# Chunk 2 arrives while they run; b dies in the middle of it, with records
-# read and not committed.
-produce_chunk 2
+# Chunk 2 arrives while they run; b dies in the middle of it, once it has
+# committed some of it (so it has records read and not committed).
+save_offsets
+produce_chunk_slowly 2
+await "b commits some of chunk 2" 60 committed_past b
 kill -KILL "${pid_of[b]}"
 wait "${pid_of[b]}" 2>/dev/null
 unset "pid_of[b]"
+await_producer
 
 # A fresh process, no state of its own, takes a share once b's session ends,
 # restoring the state of its partitions from the changelog.
@@ -47,7 +50,8 @@ await "the group commits every partition to its end" 90 group_done
 stop_member c TERM 0
 stop_member d TERM 0
 
+scenario_check_table "after the processes stopped"
 scenario_catch_up
-scenario_check_table
+scenario_check_table "after the catch-up run"
 scenario_check_dead_letters
 finish

@@ -9,8 +9,9 @@
 #   scenario_topic           the 6-partition input topic
 #   start_member NAME ...    a long-running process (pid in ${pid_of[NAME]})
 #   ...                      the scenario's faults, awaited with `await`
+#   scenario_check_table W   the table, row by row, and its write timestamps
 #   scenario_catch_up        a last --available-now run with an empty state dir
-#   scenario_check_table     the table, row by row, and its write timestamps
+#   scenario_check_table W   the table again
 #   scenario_check_dead_letters
 # Everything started is killed, and every topic and keyspace made is deleted,
 # by the EXIT trap (scenario_cleanup, then lib.sh's _on_exit). A script adds
@@ -42,7 +43,7 @@ topics=("$topic" "$topic.dead-letters" "$group-$topic-changelog")
 
 # Flags of every process of the job; --input-keyed-by-user where it exists.
 job_flags=(--source "$kafka/$topic" --group "$group" --sink "$cassandra/$table" --trigger 1s
-  --lateness "$lateness" --kafka "session.timeout.ms=$session_ms")
+  --lateness "$lateness" --kafka "session.timeout.ms=$session_ms" --kafka heartbeat.interval.ms=1500)
 if "$TALLY" run --help 2>/dev/null | grep -q -- '--input-keyed-by-user'; then
   job_flags+=(--input-keyed-by-user)
 fi
@@ -105,6 +106,23 @@ produce_chunk() {
   expect_exit 0 "$TALLY" produce --from "file:chunk-$1.jsonl" --to "$kafka/$topic" --key-field UserUUID
   expect_contains "$err" "0 failed"
 }
+# produce_chunk_slowly N: chunk N at 1,000 records a second, in the
+# background (about 8 s): the processes read it while it arrives, so a fault
+# meets them with records read and not yet committed. await_producer waits
+# for its end.
+produce_chunk_slowly() {
+  "$TALLY" produce --from "file:chunk-$1.jsonl" --to "$kafka/$topic" --key-field UserUUID --rate 1000 \
+    >producer.out 2>producer.err &
+  pid_of[producer]=$!
+}
+await_producer() {
+  local i
+  for ((i = 0; i < 120; i++)); do kill -0 "${pid_of[producer]}" 2>/dev/null || break; sleep 0.5; done
+  wait "${pid_of[producer]}"
+  expect_eq $? 0 "exit status of the producer"
+  unset "pid_of[producer]"
+  expect_contains producer.err "0 failed"
+}
 
 # start_member NAME [FLAG...]: a long-running process of the job, with its own
 # state dir and client id NAME (so `--members` shows which process holds
@@ -156,6 +174,21 @@ spread() {
     >spread.txt && [[ "$(cat spread.txt)" == "$want" ]]
 }
 
+# offsets: "PARTITION COMMITTED CLIENT-ID" of each partition of the input
+# (COMMITTED is "-" before the first commit, CLIENT-ID "-" if unassigned).
+offsets() {
+  "$stack" kafka-consumer-groups --describe --group "$group" 2>/dev/null |
+    awk -v t="$topic" '$2 == t { print $3, $4, ($9 == "" ? "-" : $9) }' | LC_ALL=C sort -n
+}
+# save_offsets: keeps the group's committed offsets in saved-offsets.txt.
+save_offsets() { offsets >saved-offsets.txt && [[ $(wc -l <saved-offsets.txt) == "$partitions" ]]; }
+# committed_past NAME: the group has committed, at a partition NAME holds, an
+# offset past the one saved by save_offsets (NAME has committed new work).
+committed_past() {
+  offsets | awk -v c="$1" 'NR == FNR { saved[$1] = $2; next }
+    $3 == c && $2 ~ /^[0-9]+$/ && $2 + 0 > saved[$1] + 0 { f = 1 } END { exit !f }' saved-offsets.txt -
+}
+
 # group_done: the group has committed, at every partition of the input, the
 # partition's end offset.
 group_done() {
@@ -179,15 +212,15 @@ cql_rows() {
     tr -d '\r' | grep -E '^[0-9a-f-]{36},' | LC_ALL=C sort
 }
 
-# scenario_check_table: the table equals reference.csv row by row, and every
-# row's write timestamp is its count (no stale writer took a row back).
+# scenario_check_table WHEN: the table equals reference.csv row by row, and
+# every row's write timestamp is its count (no stale writer took a row back).
 scenario_check_table() {
-  cql_rows "$table" >table-rows.csv
-  expect_file_eq table-rows.csv reference-rows.csv
+  cql_rows "$table" >"table-rows-${1// /-}.csv"
+  expect_file_eq "table-rows-${1// /-}.csv" reference-rows.csv
   local fenced
   fenced=$("$stack" cqlsh -e "SELECT event_count, WRITETIME(event_count) FROM $table" 2>/dev/null |
     awk -F'|' 'NF == 2 && $1 ~ /[0-9]/ { n++; if ($1 + 0 != $2 + 0) bad++ } END { print n + 0, bad + 0 }')
-  expect_eq "$fenced" "$(wc -l <reference-rows.csv) 0" "rows, and rows whose write timestamp is not their count"
+  expect_eq "$fenced" "$(wc -l <reference-rows.csv) 0" "$1: rows, and rows whose write timestamp is not their count"
 }
 
 # scenario_check_dead_letters: the dead-letter topic holds each invalid
