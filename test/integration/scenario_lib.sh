@@ -15,7 +15,7 @@
 #   scenario_check_dead_letters
 # Everything started is killed, and every topic and keyspace made is deleted,
 # by the EXIT trap (scenario_cleanup, then lib.sh's _on_exit). A script adds
-# its own teardown to cleanup_hooks.
+# its own teardown to cleanup_hooks (run after every process is killed).
 #
 # The stream is keyed by learner (`tally produce` keys each record by its
 # lower-cased UserUUID), since the counts of today's engine are exact on a
@@ -58,12 +58,12 @@ scenario_cleanup() {
   fi
   # SCENARIO_KEEP=DIR keeps the scenario's files there, to read at leisure.
   [[ -n ${SCENARIO_KEEP:-} ]] && mkdir -p "$SCENARIO_KEEP" && cp -r . "$SCENARIO_KEEP/"
-  for hook in "${cleanup_hooks[@]}"; do "$hook"; done
   for name in "${!pid_of[@]}"; do
     p=${pid_of[$name]}
     kill -CONT "$p" 2>/dev/null
     kill -KILL "$p" 2>/dev/null
   done
+  for hook in "${cleanup_hooks[@]}"; do "$hook"; done
   "$stack" cqlsh -e "DROP KEYSPACE IF EXISTS $keyspace" >/dev/null 2>&1
   for t in "${topics[@]}"; do "$stack" kafka-topics --delete --topic "$t" >/dev/null 2>&1; done
 }
@@ -187,6 +187,29 @@ save_offsets() { offsets >saved-offsets.txt && [[ $(wc -l <saved-offsets.txt) ==
 committed_past() {
   offsets | awk -v c="$1" 'NR == FNR { saved[$1] = $2; next }
     $3 == c && $2 ~ /^[0-9]+$/ && $2 + 0 > saved[$1] + 0 { f = 1 } END { exit !f }' saved-offsets.txt -
+}
+
+# back NAME: NAME holds partitions again, or has exited.
+back() { ! kill -0 "${pid_of[$1]}" 2>/dev/null || holds "$1"; }
+
+# await_return NAME: after a stall or a partition of NAME, NAME must rejoin
+# the group (then finish with the others and stop with SIGTERM, exit 0) or
+# exit cleanly (status 0 or 1, not a crash). Says on stderr which it did.
+await_return() {
+  local name=$1 rc
+  await "$name rejoins the group or exits" 90 back "$name"
+  if kill -0 "${pid_of[$name]}" 2>/dev/null; then
+    echo "${0##*/}: $name came back, rejoined the group and holds partitions again" >&2
+    await "the group commits every partition to its end with $name back" 60 group_done
+    stop_member "$name" TERM 0
+  else
+    wait "${pid_of[$name]}"
+    rc=$?
+    unset "pid_of[$name]"
+    echo "${0##*/}: $name came back and exited with status $rc: $(tail -n 1 "$name.err")" >&2
+    check "$name exits cleanly (status 0 or 1, not a crash), got $rc" test "$rc" -le 1
+    expect_not_contains "$name.err" "crashed"
+  fi
 }
 
 # group_done: the group has committed, at every partition of the input, the
