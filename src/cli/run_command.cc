@@ -36,6 +36,7 @@
 #include "kafka/changelog_reseed.h"
 #include "kafka/changelog_store_provider.h"
 #include "kafka/changelog_topic.h"
+#include "kafka/job_settings.h"
 #include "kafka/kafka_source.h"
 #include "kafka/kafka_transaction.h"
 #include "kafka/transactional_committer.h"
@@ -435,6 +436,24 @@ struct Job {
   std::unique_ptr<AtomicOutputFile> summary;
 };
 
+// The settings this process runs its Kafka job with (kafka/job_settings.h).
+// A csv sink counts by its kind only: its file is this process's own output.
+JobSettings JobSettingsOf(const RunFlags& flags, const KafkaFlags& kafka, const SinkSpec& sink,
+                          const DeadLetterSpec& dead_letters) {
+  JobSettings s;
+  s.input_topic = kafka.input->topic;
+  s.lateness = DurationFlag("--lateness", flags.lateness);
+  s.event_id_field = flags.event_id_field;
+  s.user_id_field = flags.user_id_field;
+  s.event_name_field = flags.event_name_field;
+  s.created_at_field = flags.created_at_field;
+  s.input_timezone = flags.input_timezone;
+  s.max_record_bytes = static_cast<int64_t>(flags.max_record_bytes);
+  s.sink = sink.csv ? "csv" : RedactUserinfo(flags.sink);
+  s.dead_letter_topic = dead_letters.topic->topic;
+  return s;
+}
+
 // Opens a run's source, state, sinks and outputs, in an order that writes
 // nothing (no table, no topic, no file) before every check has passed that
 // can fail for a reason a person must fix: first every flag is checked (exit
@@ -487,6 +506,15 @@ absl::Status OpenJob(const RunFlags& flags, const KafkaFlags& kafka, Job* job) {
     job->changelog_topic = ChangelogTopicName(flags.group, job->kafka_source->topic());
     if (auto s = EnsureChangelogTopic(job->transaction->producer().handle(), job->changelog_topic,
                                       job->kafka_source->partition_count());
+        !s.ok()) {
+      return s;
+    }
+    // Before the sink is opened (it may create the table): a process with
+    // other settings than its job's writes nothing.
+    const JobSettingsTopic settings_topic{kafka.input->bootstrap_servers, kafka.properties, flags.group,
+                                          JobSettingsTopicName(flags.group, job->kafka_source->topic())};
+    if (auto s = CheckJobSettings(job->transaction->producer().handle(), settings_topic,
+                                  JobSettingsOf(flags, kafka, sink_spec, dead_letter_spec));
         !s.ok()) {
       return s;
     }

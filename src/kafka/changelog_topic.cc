@@ -44,7 +44,7 @@ absl::Status EnsureChangelogTopic(rd_kafka_t* client, const std::string& topic, 
         servers, " --create --topic ", topic, " --partitions ", partitions, " --config cleanup.policy=compact"));
   }
 
-  auto policy = CleanupPolicy(client, topic, deadline);
+  auto policy = TopicCleanupPolicy(client, topic, deadline);
   if (!policy.ok()) return policy.status();
   if (!absl::StrContains(*policy, "compact")) {
     return absl::FailedPreconditionError(absl::StrCat(
