@@ -431,6 +431,8 @@ struct Job {
   KafkaSource* kafka_source = nullptr;  // source, if it is a Kafka topic
   std::unique_ptr<KafkaTransaction> transaction;
   std::string changelog_topic;
+  JobSettingsTopic settings_topic;
+  bool settings_recorded = false;  // the job's settings were there, and ours
   std::unique_ptr<Sink> sink;
   std::unique_ptr<DeadLetterSink> dead_letters;
   std::unique_ptr<AtomicOutputFile> summary;
@@ -510,14 +512,14 @@ absl::Status OpenJob(const RunFlags& flags, const KafkaFlags& kafka, Job* job) {
       return s;
     }
     // Before the sink is opened (it may create the table): a process with
-    // other settings than its job's writes nothing.
-    const JobSettingsTopic settings_topic{kafka.input->bootstrap_servers, kafka.properties, flags.group,
-                                          JobSettingsTopicName(flags.group, job->kafka_source->topic())};
-    if (auto s = CheckJobSettings(job->transaction->producer().handle(), settings_topic,
-                                  JobSettingsOf(flags, kafka, sink_spec, dead_letter_spec));
-        !s.ok()) {
-      return s;
-    }
+    // other settings than its job's writes nothing. A new job's settings are
+    // recorded below, once the start has succeeded.
+    job->settings_topic = {kafka.input->bootstrap_servers, kafka.properties, flags.group,
+                           JobSettingsTopicName(flags.group, job->kafka_source->topic())};
+    auto recorded = CheckJobSettings(job->transaction->producer().handle(), job->settings_topic,
+                                     JobSettingsOf(flags, kafka, sink_spec, dead_letter_spec));
+    if (!recorded.ok()) return recorded.status();
+    job->settings_recorded = *recorded;
   }
   auto sink = OpenSink(flags, sink_spec, std::move(csv_file));
   if (!sink.ok()) return sink.status();
@@ -526,6 +528,9 @@ absl::Status OpenJob(const RunFlags& flags, const KafkaFlags& kafka, Job* job) {
       OpenDeadLetterSink(dead_letter_spec, kafka, *job->source, job->transaction.get(), std::move(dead_letter_file));
   if (!dead_letters.ok()) return dead_letters.status();
   job->dead_letters = std::move(*dead_letters);
+  if (job->kafka_source != nullptr && !job->settings_recorded) {
+    return RecordJobSettings(job->settings_topic, JobSettingsOf(flags, kafka, sink_spec, dead_letter_spec));
+  }
   return absl::OkStatus();
 }
 

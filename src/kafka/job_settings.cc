@@ -48,7 +48,9 @@ std::optional<absl::Duration> ParseWrittenDuration(std::string_view text) {
   size_t digits = 0;
   while (digits < text.size() && absl::ascii_isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
   int64_t count = 0;
-  if (digits == 0 || digits > 15 || !absl::SimpleAtoi(absl::string_view(text.data(), digits), &count)) return std::nullopt;
+  if (digits == 0 || digits > 15 || !absl::SimpleAtoi(absl::string_view(text.data(), digits), &count)) {
+    return std::nullopt;
+  }
   for (const DurationUnit& unit : kUnits) {
     if (text.substr(digits) == unit.name) return absl::Microseconds(count * unit.micros);
   }
@@ -184,7 +186,8 @@ std::vector<SettingDifference> CompareJobSettings(const JobSettings& ours, const
     out.push_back({"--input-keyed-by-user", on_off(ours.input_keyed_by_user), on_off(job.input_keyed_by_user)});
   }
   if (ours.repartition_partitions != job.repartition_partitions) {
-    out.push_back({"--partitions", absl::StrCat(ours.repartition_partitions), absl::StrCat(job.repartition_partitions)});
+    out.push_back(
+        {"--partitions", absl::StrCat(ours.repartition_partitions), absl::StrCat(job.repartition_partitions)});
   }
   return out;
 }
@@ -276,36 +279,24 @@ absl::Status ProduceSettings(const JobSettingsTopic& where, const std::string& s
 
 }  // namespace
 
-absl::Status CheckJobSettings(rd_kafka_t* admin, const JobSettingsTopic& where, const JobSettings& ours,
-                              absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  const std::string described =
-      absl::StrCat("kafka://", where.bootstrap_servers, ": job settings topic '", where.topic, "'");
-  if (auto s = EnsureSettingsTopic(admin, where, described, deadline); !s.ok()) return s;
+namespace {
 
-  auto first = ReadFirstSettings(where, deadline);
-  if (!first.ok()) return first.status();
-  if (!*first) {
-    // A new job (or one started before tally kept its settings): ours become
-    // its settings, unless another process's record lands first.
-    if (auto s = ProduceSettings(where, EncodeJobSettings(ours), deadline); !s.ok()) return s;
-    first = ReadFirstSettings(where, deadline);
-    if (!first.ok()) return first.status();
-    if (!*first) {
-      return absl::UnavailableError(absl::StrCat(described, ": the settings record just written is not there yet"));
-    }
-  }
+std::string Described(const JobSettingsTopic& where) {
+  return absl::StrCat("kafka://", where.bootstrap_servers, ": job settings topic '", where.topic, "'");
+}
 
-  auto job = DecodeJobSettings((*first)->value);
+// Ok if `stored`, the topic's first record, holds `ours`; else the refusal.
+absl::Status CompareWithStored(const JobSettingsTopic& where, const StoredSettings& stored, const JobSettings& ours) {
+  auto job = DecodeJobSettings(stored.value);
   if (!job.ok()) {
     return absl::FailedPreconditionError(absl::StrCat(
-        described, ": its first record (offset ", (*first)->offset, ") is ", job.status().message(),
+        Described(where), ": its first record (offset ", stored.offset, ") is ", job.status().message(),
         "; the topic belongs to tally: if nothing else uses it, delete it (kafka-topics --bootstrap-server ",
         where.bootstrap_servers, " --delete --topic ", where.topic, ") and start again"));
   }
   if (job->format_version != JobSettings::kFormatVersion) {
     return absl::FailedPreconditionError(absl::StrCat(
-        described, ": the job's settings are in format ", job->format_version, ", this tally knows format ",
+        Described(where), ": the job's settings are in format ", job->format_version, ", this tally knows format ",
         JobSettings::kFormatVersion, ": run the tally version that started the job"));
   }
   const std::vector<SettingDifference> differences = CompareJobSettings(ours, *job);
@@ -322,6 +313,37 @@ absl::Status CheckJobSettings(rd_kafka_t* admin, const JobSettingsTopic& where, 
                   "the first record of topic '",
                   where.topic, "'; docs/operations.md, \"Job settings\")");
   return absl::FailedPreconditionError(message);
+}
+
+}  // namespace
+
+absl::StatusOr<bool> CheckJobSettings(rd_kafka_t* admin, const JobSettingsTopic& where, const JobSettings& ours,
+                                      absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  if (auto s = EnsureSettingsTopic(admin, where, Described(where), deadline); !s.ok()) return s;
+  auto first = ReadFirstSettings(where, deadline);
+  if (!first.ok()) return first.status();
+  if (!*first) return false;
+  if (auto s = CompareWithStored(where, **first, ours); !s.ok()) return s;
+  return true;
+}
+
+absl::Status RecordJobSettings(const JobSettingsTopic& where, const JobSettings& ours, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  auto first = ReadFirstSettings(where, deadline);
+  if (!first.ok()) return first.status();
+  if (!*first) {
+    // A new job (or one started before tally kept its settings): ours become
+    // its settings, unless another process's record lands first.
+    if (auto s = ProduceSettings(where, EncodeJobSettings(ours), deadline); !s.ok()) return s;
+    first = ReadFirstSettings(where, deadline);
+    if (!first.ok()) return first.status();
+    if (!*first) {
+      return absl::UnavailableError(
+          absl::StrCat(Described(where), ": the settings record just written is not there yet"));
+    }
+  }
+  return CompareWithStored(where, **first, ours);
 }
 
 }  // namespace tally

@@ -83,26 +83,37 @@ struct JobSettingsTopic {
   std::string topic;  // JobSettingsTopicName(group, input topic)
 };
 
-// Makes sure this process runs with its job's settings; call it at start,
-// before anything is written to the sink.
-//
 // The job's settings live in an internal topic (`where.topic`): one
-// partition, cleanup.policy=compact (never expired by retention), created
-// here if missing through `admin` (any connected librdkafka handle). The
-// FIRST settings record in it is the job's settings, for the job's life:
-//   - the topic holds one: compare; ok if equal;
-//   - it is empty: produce ours, flush, read again, and compare with the
-//     first record, whoever wrote it: of processes that start at once with
-//     other settings, one wins and the others are refused.
-// Each record has a key of its own, so compaction never drops the first.
+// partition, cleanup.policy=compact (never expired by retention). The FIRST
+// settings record in it is the job's settings, for the job's life. Each
+// record has a key of its own, so compaction never drops the first.
+//
+// A start makes sure it runs with its job's settings in two steps:
+//   1. CheckJobSettings, before the sink is opened: if the job has settings,
+//      they must be this process's;
+//   2. if it had none, RecordJobSettings, once every other part of the start
+//      has succeeded: a start that fails (a sink unreachable or misnamed)
+//      binds the job to nothing, and the corrected start is not refused.
+
+// Creates the topic if missing, through `admin` (any connected librdkafka
+// handle), and reads it from the beginning to its end (read_committed). True
+// if it holds settings and they are `ours`; false if it holds none yet.
 //
 // FailedPrecondition, naming every differing setting with both values, if
-// this process's settings are not the job's; naming the topic and what to do
-// if the topic has more than one partition or is not compacted, or if its
-// first record is not a settings record or is of a newer format.
-// Unavailable if the cluster does not answer within `timeout` (a retry may
-// cure it).
-absl::Status CheckJobSettings(rd_kafka_t* admin, const JobSettingsTopic& where, const JobSettings& ours,
-                              absl::Duration timeout = absl::Seconds(30));
+// the job's settings are not `ours`; naming the topic and what to do if the
+// topic has more than one partition or is not compacted, or if its first
+// record is not a settings record or is of another format. Unavailable if
+// the cluster does not answer within `timeout` (a retry may cure it).
+absl::StatusOr<bool> CheckJobSettings(rd_kafka_t* admin, const JobSettingsTopic& where, const JobSettings& ours,
+                                      absl::Duration timeout = absl::Seconds(30));
+
+// Makes `ours` the job's settings if the topic (checked by CheckJobSettings)
+// is still empty: produces them, waits for the acknowledgement, reads the
+// topic again and compares with its first record, whoever wrote it. Of
+// processes that start at once with other settings, one wins and the others
+// get the FailedPrecondition of CheckJobSettings. Unavailable if the cluster
+// does not answer within `timeout`.
+absl::Status RecordJobSettings(const JobSettingsTopic& where, const JobSettings& ours,
+                               absl::Duration timeout = absl::Seconds(30));
 
 }  // namespace tally

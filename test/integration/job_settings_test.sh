@@ -95,7 +95,19 @@ expect_exit 1 run --group "$group2" --state-dir state-two --sink csv:two.csv
 expect_contains "$err" "job settings topic '$group2-$topic-settings' has 2 partitions; tally keeps a job's settings in exactly one"
 expect_contains "$err" "--delete --topic $group2-$topic-settings"
 
-# ---- 5. two processes of a new group start at once with other settings ------
+# ---- 5. a start that fails records nothing ----------------------------------
+# (a misnamed sink): the corrected start is the job's first.
+group4="settings4_$id"
+topics+=("$group4-$topic-settings" "$group4-$topic-changelog")
+expect_exit 1 run --group "$group4" --state-dir state-4 --sink "cassandra://127.0.0.1:1/$keyspace.t" --startup-wait 0s
+expect_contains "$err" "127.0.0.1:1"
+expect_eq "$(end_offset "$group4-$topic-settings")" 0 "records in the settings topic after a failed start"
+expect_exit 0 run --group "$group4" --state-dir state-4 --sink csv:fixed.csv
+expect_contains "$err" "read 200 records"
+first_record "$group4-$topic-settings" >fixed.txt
+expect_contains fixed.txt '"sink":"csv"'
+
+# ---- 6. two processes of a new group start at once with other settings ------
 group3="settings3_$id"
 topics+=("$group3-$topic-settings" "$group3-$topic-changelog")
 run --group "$group3" --state-dir state-a --sink csv:a.csv --lateness 2d >a.out 2>a.err &

@@ -81,7 +81,8 @@ TEST(JobSettingsTest, DecodeIsStrict) {
           "\"max_record_bytes\" repeated or of the wrong type");
   refused(absl::StrReplaceAll(good, {{"\"7d\"", "\"7 days\""}}), "\"lateness\" '7 days' is not a duration");
   refused(absl::StrReplaceAll(good, {{"\"7d\"", "\"d\""}}), "is not a duration");
-  refused(absl::StrReplaceAll(good, {{"\"input_topic\":\"babbel\"", "\"input_topic\":\"babbel\",\"input_topic\":\"x\""}}),
+  refused(absl::StrReplaceAll(
+              good, {{"\"input_topic\":\"babbel\"", "\"input_topic\":\"babbel\",\"input_topic\":\"x\""}}),
           "\"input_topic\" repeated");
 }
 
