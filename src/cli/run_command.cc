@@ -36,6 +36,7 @@
 #include "kafka/changelog_reseed.h"
 #include "kafka/changelog_store_provider.h"
 #include "kafka/changelog_topic.h"
+#include "kafka/job_settings.h"
 #include "kafka/kafka_source.h"
 #include "kafka/kafka_transaction.h"
 #include "kafka/transactional_committer.h"
@@ -447,10 +448,30 @@ struct Job {
   KafkaSource* kafka_source = nullptr;  // source, if it is a Kafka topic
   std::unique_ptr<KafkaTransaction> transaction;
   std::string changelog_topic;
+  JobSettingsTopic settings_topic;
+  bool settings_recorded = false;  // the job's settings were there, and ours
   std::unique_ptr<Sink> sink;
   std::unique_ptr<DeadLetterSink> dead_letters;
   std::unique_ptr<AtomicOutputFile> summary;
 };
+
+// The settings this process runs its Kafka job with (kafka/job_settings.h).
+// A csv sink counts by its kind only: its file is this process's own output.
+JobSettings JobSettingsOf(const RunFlags& flags, const KafkaFlags& kafka, const SinkSpec& sink,
+                          const DeadLetterSpec& dead_letters) {
+  JobSettings s;
+  s.input_topic = kafka.input->topic;
+  s.lateness = DurationFlag("--lateness", flags.lateness);
+  s.event_id_field = flags.event_id_field;
+  s.user_id_field = flags.user_id_field;
+  s.event_name_field = flags.event_name_field;
+  s.created_at_field = flags.created_at_field;
+  s.input_timezone = flags.input_timezone;
+  s.max_record_bytes = static_cast<int64_t>(flags.max_record_bytes);
+  s.sink = sink.csv ? "csv" : RedactUserinfo(flags.sink);
+  s.dead_letter_topic = dead_letters.topic->topic;
+  return s;
+}
 
 // Opens a run's source, state, sinks and outputs, in an order that writes
 // nothing (no table, no topic, no file) before every check has passed that
@@ -507,6 +528,15 @@ absl::Status OpenJob(const RunFlags& flags, const KafkaFlags& kafka, Job* job) {
         !s.ok()) {
       return s;
     }
+    // Before the sink is opened (it may create the table): a process with
+    // other settings than its job's writes nothing. A new job's settings are
+    // recorded below, once the start has succeeded.
+    job->settings_topic = {kafka.input->bootstrap_servers, kafka.properties, flags.group,
+                           JobSettingsTopicName(flags.group, job->kafka_source->topic())};
+    auto recorded = CheckJobSettings(job->transaction->producer().handle(), job->settings_topic,
+                                     JobSettingsOf(flags, kafka, sink_spec, dead_letter_spec));
+    if (!recorded.ok()) return recorded.status();
+    job->settings_recorded = *recorded;
   }
   auto sink = OpenSink(flags, sink_spec, std::move(csv_file));
   if (!sink.ok()) return sink.status();
@@ -515,6 +545,9 @@ absl::Status OpenJob(const RunFlags& flags, const KafkaFlags& kafka, Job* job) {
       OpenDeadLetterSink(dead_letter_spec, kafka, *job->source, job->transaction.get(), std::move(dead_letter_file));
   if (!dead_letters.ok()) return dead_letters.status();
   job->dead_letters = std::move(*dead_letters);
+  if (job->kafka_source != nullptr && !job->settings_recorded) {
+    return RecordJobSettings(job->settings_topic, JobSettingsOf(flags, kafka, sink_spec, dead_letter_spec));
+  }
   return absl::OkStatus();
 }
 

@@ -9,110 +9,30 @@
 #include "kafka/topic_admin.h"
 
 namespace tally {
-namespace {
-
-struct ConfigResourceDeleter {
-  void operator()(rd_kafka_ConfigResource_t* r) const { rd_kafka_ConfigResource_destroy(r); }
-};
-
-std::string Servers(rd_kafka_t* client) {
-  char servers[512] = "";
-  size_t size = sizeof servers;
-  rd_kafka_conf_get(rd_kafka_conf(client), "bootstrap.servers", servers, &size);
-  return servers;
-}
-
-// The topic's cleanup.policy.
-absl::StatusOr<std::string> CleanupPolicy(rd_kafka_t* client, const std::string& topic, absl::Time deadline) {
-  const std::string where = absl::StrCat("kafka://", Servers(client), ": changelog topic '", topic, "'");
-  std::unique_ptr<rd_kafka_ConfigResource_t, ConfigResourceDeleter> resource(
-      rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str()));
-  KafkaAdminOptions options = MakeAdminOptions(client, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, deadline);
-  KafkaQueue queue(rd_kafka_queue_new(client));
-  rd_kafka_ConfigResource_t* resources[] = {resource.get()};
-  rd_kafka_DescribeConfigs(client, resources, 1, options.get(), queue.get());
-  KafkaEvent event = AwaitResult(queue.get(), deadline);
-  if (event == nullptr || rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    const char* reason = event == nullptr ? "no answer" : rd_kafka_event_error_string(event.get());
-    return absl::UnavailableError(absl::StrCat(where, ": cannot read its configuration: ", reason));
-  }
-  size_t count = 0;
-  const rd_kafka_ConfigResource_t** described =
-      rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(event.get()), &count);
-  for (size_t i = 0; i < count; ++i) {
-    if (rd_kafka_ConfigResource_error(described[i]) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return absl::UnavailableError(absl::StrCat(where, ": cannot read its configuration: ",
-                                                 rd_kafka_ConfigResource_error_string(described[i])));
-    }
-    size_t entries = 0;
-    const rd_kafka_ConfigEntry_t** configs = rd_kafka_ConfigResource_configs(described[i], &entries);
-    for (size_t j = 0; j < entries; ++j) {
-      if (std::string_view(rd_kafka_ConfigEntry_name(configs[j])) == "cleanup.policy") {
-        const char* value = rd_kafka_ConfigEntry_value(configs[j]);
-        return std::string(value != nullptr ? value : "");
-      }
-    }
-  }
-  return absl::UnavailableError(absl::StrCat(where, ": its configuration has no cleanup.policy"));
-}
-
-// The topic's partition count, once the cluster's metadata shows it with a
-// leader for every partition; 0 if the metadata says it does not exist.
-absl::StatusOr<int> PartitionCount(rd_kafka_t* client, const std::string& topic, bool wait_for_it,
-                                   absl::Time deadline) {
-  for (;;) {
-    // Every topic's metadata, not the one's: a request naming a missing
-    // topic would have a broker that auto-creates topics create it, with
-    // the wrong cleanup.policy.
-    const rd_kafka_metadata_t* raw = nullptr;
-    const rd_kafka_resp_err_t err = rd_kafka_metadata(client, 1, nullptr, &raw, RemainingMs(deadline));
-    KafkaMetadata metadata(raw);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return absl::UnavailableError(absl::StrCat("kafka://", Servers(client), ": cannot read the metadata of topic '",
-                                                 topic, "': ", KafkaErrorText(err)));
-    }
-    int count = 0;
-    bool ready = false;
-    for (int i = 0; i < metadata->topic_cnt; ++i) {
-      const rd_kafka_metadata_topic_t& t = metadata->topics[i];
-      if (topic != t.topic || t.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) continue;
-      count = t.partition_cnt;
-      ready = t.err == RD_KAFKA_RESP_ERR_NO_ERROR && t.partition_cnt > 0 &&
-              std::all_of(t.partitions, t.partitions + t.partition_cnt,
-                          [](const rd_kafka_metadata_partition_t& p) { return p.leader >= 0; });
-    }
-    if (ready || (count == 0 && !wait_for_it)) return count;
-    if (absl::Now() >= deadline) {
-      return absl::UnavailableError(absl::StrCat("kafka://", Servers(client), ": topic '", topic,
-                                                 "' has no leader for every partition yet"));
-    }
-    // Metadata has no event to await: a new topic's leaders show up within
-    // moments, so ask again shortly.
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-}
-
-}  // namespace
 
 std::string ChangelogTopicName(const std::string& group, const std::string& input_topic) {
   return absl::StrCat(group, "-", input_topic, "-changelog");
 }
 
+std::string JobSettingsTopicName(const std::string& group, const std::string& input_topic) {
+  return absl::StrCat(group, "-", input_topic, "-settings");
+}
+
 absl::Status EnsureChangelogTopic(rd_kafka_t* client, const std::string& topic, int32_t partitions,
                                   absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
-  const std::string servers = Servers(client);
+  const std::string servers = ClientBootstrapServers(client);
   const std::string where = absl::StrCat("kafka://", servers, ": changelog topic '", topic, "'");
 
   const CreateTopicResult created = CreateTopic(client, topic, partitions, {{"cleanup.policy", "compact"}}, deadline);
   if (created.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    auto count = PartitionCount(client, topic, /*wait_for_it=*/true, deadline);
+    auto count = TopicPartitionCount(client, topic, /*wait_for_it=*/true, deadline);
     return count.ok() ? absl::OkStatus() : count.status();
   }
 
   // It may exist already (TOPIC_ALREADY_EXISTS, or a principal that may not
   // create topics but may use this one): then check that it fits.
-  auto count = PartitionCount(client, topic, /*wait_for_it=*/false, deadline);
+  auto count = TopicPartitionCount(client, topic, /*wait_for_it=*/false, deadline);
   if (!count.ok()) return count.status();
   if (*count == 0) {
     if (created.err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
@@ -124,7 +44,7 @@ absl::Status EnsureChangelogTopic(rd_kafka_t* client, const std::string& topic, 
         servers, " --create --topic ", topic, " --partitions ", partitions, " --config cleanup.policy=compact"));
   }
 
-  auto policy = CleanupPolicy(client, topic, deadline);
+  auto policy = TopicCleanupPolicy(client, topic, deadline);
   if (!policy.ok()) return policy.status();
   if (!absl::StrContains(*policy, "compact")) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -22,6 +22,10 @@ namespace tally {
 // The changelog's name for a job: "<group>-<input topic>-changelog".
 std::string ChangelogTopicName(const std::string& group, const std::string& input_topic);
 
+// The name of the topic that keeps a job's settings (kafka/job_settings.h):
+// "<group>-<input topic>-settings".
+std::string JobSettingsTopicName(const std::string& group, const std::string& input_topic);
+
 // Makes sure `topic` exists with at least `partitions` partitions and
 // cleanup.policy=compact, creating it if missing (replication factor: the
 // broker's default.replication.factor, i.e. -1 in CreateTopics). `client` is

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "kafka/kafka_config.h"
 
@@ -36,5 +37,23 @@ struct CreateTopicResult {
 // given topic configs, and waits for the answer until `deadline`.
 CreateTopicResult CreateTopic(rd_kafka_t* client, const std::string& topic, int32_t partitions,
                               const std::vector<std::pair<std::string, std::string>>& configs, absl::Time deadline);
+
+// The bootstrap.servers `client` was made with, for messages.
+std::string ClientBootstrapServers(rd_kafka_t* client);
+
+// `topic`'s cleanup.policy ("delete", "compact", "compact,delete"), asked with
+// DescribeConfigs. Unavailable, naming the topic, if the cluster does not
+// answer by `deadline` or answers with an error.
+absl::StatusOr<std::string> TopicCleanupPolicy(rd_kafka_t* client, const std::string& topic, absl::Time deadline);
+
+// `topic`'s partition count; 0 if the cluster's metadata says it does not
+// exist. With `wait_for_it`, waits until the metadata shows the topic with a
+// leader for every partition (a topic just created). Asks for every topic's
+// metadata, never the one's: a request naming a missing topic would have a
+// broker that auto-creates topics create it, with the wrong settings.
+// Unavailable if the cluster does not answer (or show the leaders) by
+// `deadline`.
+absl::StatusOr<int> TopicPartitionCount(rd_kafka_t* client, const std::string& topic, bool wait_for_it,
+                                        absl::Time deadline);
 
 }  // namespace tally
