@@ -470,6 +470,7 @@ JobSettings JobSettingsOf(const RunFlags& flags, const KafkaFlags& kafka, const 
   s.max_record_bytes = static_cast<int64_t>(flags.max_record_bytes);
   s.sink = sink.csv ? "csv" : RedactUserinfo(flags.sink);
   s.dead_letter_topic = dead_letters.topic->topic;
+  s.input_keyed_by_user = flags.input_keyed_by_user;
   return s;
 }
 

@@ -50,7 +50,8 @@ std::optional<std::string_view> OwnedKafkaProperty(std::string_view key) {
   // Owned: a user's value would break exactly once, the restore or the
   // job's identity. Not owned, so tunable with --kafka (throughput, limits,
   // identification; none changes what is committed or read):
-  //   client.id, session.timeout.ms (how long a dead member keeps its
+  //   client.id, partition.assignment.strategy (see KafkaSource::Connect),
+  //   session.timeout.ms (how long a dead member keeps its
   //   partitions), topic.metadata.refresh.interval.ms (how soon partitions
   //   added to the input are noticed), transaction.timeout.ms (the commit's retry window derives
   //   from it, see KafkaTransaction::retry_window), linger.ms,
@@ -73,8 +74,6 @@ std::optional<std::string_view> OwnedKafkaProperty(std::string_view key) {
       {"acks", "exactly once needs acks=all"},
       {"request.required.acks", "exactly once needs acks=all"},
       {"allow.auto.create.topics", "tally must not create a topic by reading it (a changelog with the wrong policy)"},
-      {"partition.assignment.strategy",
-       "tally's tasks follow the cooperative-sticky protocol: partitions that stay keep running"},
   };
   for (const auto& [name, why] : kOwned) {
     if (key == name) return why;

@@ -42,9 +42,16 @@ absl::Status KafkaSource::Connect() {
           // 10 s rather than librdkafka's 45: a member that died (SIGKILL)
           // keeps its partitions this long, and a restart waits for them.
           {"session.timeout.ms", "10000"},
-          // Partitions that stay with a member keep their tasks running
-          // through a rebalance; only those that move are revoked.
-          {"partition.assignment.strategy", "cooperative-sticky"},
+          // The eager protocol (librdkafka's default): a rebalance revokes
+          // every partition of every member, and the tasks reopen from their
+          // last commit. cooperative-sticky would keep the partitions that
+          // stay running, and the source handles it, but librdkafka 2.0.2
+          // (Debian 12's) aborts when such a consumer is destroyed before
+          // its first assignment (librdkafka #4312, fixed in 2.3.0): a start
+          // that fails, or a SIGTERM, while joining. It can be chosen with
+          // --kafka partition.assignment.strategy=cooperative-sticky on a
+          // newer librdkafka.
+          {"partition.assignment.strategy", "range,roundrobin"},
           // 10 s rather than librdkafka's 300: partitions added to the topic
           // are noticed (and taken, or with refuse_new_partitions refused)
           // within a couple of triggers.
@@ -159,12 +166,13 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
     } else {
       rd_kafka_assign(rk, list);
     }
-    // Nothing is fetched before the listener has restored the tasks.
-    rd_kafka_pause_partitions(rk, list);
   } else {
     // If the partitions were lost, another member may own them already: the
     // runtime must not commit for them, and cannot.
     change.lost = rd_kafka_assignment_lost(rk) != 0;
+    // librdkafka keeps a partition's pause across an unassignment: one
+    // assigned here again later must fetch.
+    rd_kafka_resume_partitions(rk, list);
     for (int32_t p : change.partitions) {
       PartitionState& state = State(p);
       state = PartitionState{.start_offset = state.start_offset, .end_offset = state.end_offset};
@@ -198,16 +206,6 @@ absl::Status KafkaSource::DeliverAssignmentChanges() {
       if (listener_ != nullptr) {
         if (auto s = listener_->OnPartitionsAssigned(change.partitions); !s.ok()) return s;
       }
-      if (paused_) continue;  // resumed with the rest by the next Poll
-      KafkaPartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(change.partitions.size())));
-      for (int32_t p : change.partitions) {
-        rd_kafka_topic_partition_list_add(list.get(), options_.endpoint.topic.c_str(), p);
-      }
-      if (rd_kafka_resp_err_t err = rd_kafka_resume_partitions(consumer_.get(), list.get());
-          err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return absl::InternalError(
-            absl::StrCat(Describe(), ": cannot resume the partitions just assigned: ", KafkaErrorText(err)));
-      }
     } else if (listener_ != nullptr) {
       if (auto s = listener_->OnPartitionsRevoked(change.partitions, change.lost); !s.ok()) return s;
     }
@@ -215,22 +213,37 @@ absl::Status KafkaSource::DeliverAssignmentChanges() {
   return absl::OkStatus();
 }
 
-void KafkaSource::Consume(absl::Duration wait, std::vector<rd_kafka_message_t*>* out) {
+absl::Status KafkaSource::Consume(absl::Duration wait, std::vector<rd_kafka_message_t*>* out) {
   revoked_in_call_.clear();
   out->resize(options_.max_batch);
   const ssize_t n = rd_kafka_consume_batch_queue(queue_, KafkaTimeoutMs(wait), out->data(), out->size());
   out->resize(n < 0 ? 0 : static_cast<size_t>(n));
-  if (revoked_in_call_.empty()) return;
-  // Fetched before a revocation in this same call: another member reads
-  // them now. (A partition assigned again in the call is paused, so every
-  // message of it here is from before.)
-  std::erase_if(*out, [this](rd_kafka_message_t* m) {
-    if (std::find(revoked_in_call_.begin(), revoked_in_call_.end(), m->partition) == revoked_in_call_.end()) {
-      return false;
+  if (!revoked_in_call_.empty()) {
+    // Fetched before a revocation in this same call: another member reads
+    // them now. A partition assigned here again in the call may have
+    // messages of both assignments here, which cannot be told apart: drop
+    // them all and send it back to its committed offset, where its new task
+    // starts.
+    auto revoked = [this](int32_t p) {
+      return std::find(revoked_in_call_.begin(), revoked_in_call_.end(), p) != revoked_in_call_.end();
+    };
+    std::erase_if(*out, [&](rd_kafka_message_t* m) {
+      if (!revoked(m->partition)) return false;
+      rd_kafka_message_destroy(m);
+      return true;
+    });
+    KafkaPartitionList again(rd_kafka_topic_partition_list_new(static_cast<int>(revoked_in_call_.size())));
+    for (int32_t p : revoked_in_call_) {
+      if (State(p).assigned) rd_kafka_topic_partition_list_add(again.get(), options_.endpoint.topic.c_str(), p);
     }
-    rd_kafka_message_destroy(m);
-    return true;
-  });
+    if (again->cnt > 0) {
+      if (auto s = SeekToCommitted(again.get()); !s.ok()) return s;
+    }
+  }
+  for (rd_kafka_message_t* m : *out) {
+    if (m->partition >= 0 && m->rkt != nullptr) State(m->partition).consumed = true;
+  }
+  return absl::OkStatus();
 }
 
 void KafkaSource::ReleaseMessages() {
@@ -246,27 +259,45 @@ void KafkaSource::DropHeld(int32_t partition) {
   });
 }
 
-absl::Status KafkaSource::SetPaused(bool paused) {
-  if (paused == paused_) return absl::OkStatus();
-  rd_kafka_topic_partition_list_t* raw = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_assignment(consumer_.get(), &raw);
-  KafkaPartitionList assignment(raw);
-  if (err == RD_KAFKA_RESP_ERR_NO_ERROR && assignment->cnt > 0) {
-    err = paused ? rd_kafka_pause_partitions(consumer_.get(), assignment.get())
-                 : rd_kafka_resume_partitions(consumer_.get(), assignment.get());
+absl::Status KafkaSource::PauseWhileIdle() {
+  idle_ = true;
+  KafkaPartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size())));
+  for (size_t p = 0; p < partitions_.size(); ++p) {
+    PartitionState& state = partitions_[p];
+    if (!state.assigned || !state.consumed || state.paused) continue;
+    rd_kafka_topic_partition_list_add(list.get(), options_.endpoint.topic.c_str(), static_cast<int32_t>(p));
+    state.paused = true;
   }
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return absl::InternalError(absl::StrCat(Describe(), ": cannot ", paused ? "pause" : "resume",
-                                            " the partitions: ", KafkaErrorText(err)));
+  if (list->cnt == 0) return absl::OkStatus();
+  if (rd_kafka_resp_err_t err = rd_kafka_pause_partitions(consumer_.get(), list.get());
+      err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::InternalError(absl::StrCat(Describe(), ": cannot pause the partitions: ", KafkaErrorText(err)));
   }
-  paused_ = paused;
+  return absl::OkStatus();
+}
+
+absl::Status KafkaSource::ResumeAfterIdle() {
+  if (!idle_) return absl::OkStatus();
+  idle_ = false;
+  KafkaPartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size())));
+  for (size_t p = 0; p < partitions_.size(); ++p) {
+    PartitionState& state = partitions_[p];
+    if (!state.paused) continue;
+    rd_kafka_topic_partition_list_add(list.get(), options_.endpoint.topic.c_str(), static_cast<int32_t>(p));
+    state.paused = false;
+  }
+  if (list->cnt == 0) return absl::OkStatus();
+  if (rd_kafka_resp_err_t err = rd_kafka_resume_partitions(consumer_.get(), list.get());
+      err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::InternalError(absl::StrCat(Describe(), ": cannot resume the partitions: ", KafkaErrorText(err)));
+  }
   return absl::OkStatus();
 }
 
 absl::Status KafkaSource::Idle(absl::Duration wait) {
-  if (auto s = SetPaused(true); !s.ok()) return s;
+  if (auto s = PauseWhileIdle(); !s.ok()) return s;
   std::vector<rd_kafka_message_t*> buffer;
-  Consume(wait, &buffer);
+  if (auto s = Consume(wait, &buffer); !s.ok()) return s;
   absl::Status status;
   for (rd_kafka_message_t* m : buffer) {
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR && State(m->partition).assigned) {
@@ -285,15 +316,21 @@ absl::Status KafkaSource::Rewind() {
   rd_kafka_topic_partition_list_t* raw = nullptr;
   rd_kafka_resp_err_t err = rd_kafka_assignment(consumer_.get(), &raw);
   KafkaPartitionList assignment(raw);
-  if (err == RD_KAFKA_RESP_ERR_NO_ERROR && assignment->cnt > 0) {
-    err = rd_kafka_committed(consumer_.get(), assignment.get(), KafkaTimeoutMs(absl::Minutes(1)));
-  }
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::InternalError(absl::StrCat(Describe(), ": cannot read the assignment: ", KafkaErrorText(err)));
+  }
+  return SeekToCommitted(assignment.get());
+}
+
+absl::Status KafkaSource::SeekToCommitted(rd_kafka_topic_partition_list_t* list) {
+  if (list->cnt == 0) return absl::OkStatus();
+  if (rd_kafka_resp_err_t err = rd_kafka_committed(consumer_.get(), list, KafkaTimeoutMs(absl::Minutes(1)));
+      err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return absl::UnavailableError(absl::StrCat(Describe(), ": cannot read the committed offsets of group '",
                                                options_.group, "' to redo uncommitted work: ", KafkaErrorText(err)));
   }
-  for (int i = 0; i < assignment->cnt; ++i) {
-    rd_kafka_topic_partition_t& e = assignment->elems[i];
+  for (int i = 0; i < list->cnt; ++i) {
+    rd_kafka_topic_partition_t& e = list->elems[i];
     if (e.offset < 0) {
       e.offset = options_.starting_offsets == StartingOffsets::kEarliest ? RD_KAFKA_OFFSET_BEGINNING
                                                                           : RD_KAFKA_OFFSET_END;
@@ -301,14 +338,13 @@ absl::Status KafkaSource::Rewind() {
     PartitionState& state = State(e.partition);
     state.next_offset = -1;
     state.reached_end = false;
+    state.consumed = false;  // nothing handed over from the new position yet
   }
-  if (assignment->cnt > 0) {
-    rd_kafka_error_t* e = rd_kafka_seek_partitions(consumer_.get(), assignment.get(), KafkaTimeoutMs(absl::Minutes(1)));
-    if (e != nullptr) {
-      const std::string reason = rd_kafka_error_string(e);
-      rd_kafka_error_destroy(e);
-      return absl::UnavailableError(absl::StrCat(Describe(), ": cannot go back to the committed offsets: ", reason));
-    }
+  rd_kafka_error_t* e = rd_kafka_seek_partitions(consumer_.get(), list, KafkaTimeoutMs(absl::Minutes(1)));
+  if (e != nullptr) {
+    const std::string reason = rd_kafka_error_string(e);
+    rd_kafka_error_destroy(e);
+    return absl::UnavailableError(absl::StrCat(Describe(), ": cannot go back to the committed offsets: ", reason));
   }
   return absl::OkStatus();
 }
@@ -409,12 +445,12 @@ absl::Status KafkaSource::Poll(absl::Duration max_wait, RecordBatch* batch) {
       return absl::OkStatus();
     }
   }
-  if (auto s = SetPaused(false); !s.ok()) return s;
+  if (auto s = ResumeAfterIdle(); !s.ok()) return s;
 
   if (!held_.empty()) {
     messages_.swap(held_);  // what arrived while idle comes first
   } else {
-    Consume(max_wait, &messages_);
+    if (auto s = Consume(max_wait, &messages_); !s.ok()) return s;
   }
 
   absl::Status status;

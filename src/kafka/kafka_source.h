@@ -42,17 +42,17 @@ struct KafkaSourceOptions {
 };
 
 // Reads one topic as a member of a consumer group (librdkafka's high-level
-// consumer, cooperative-sticky assignment: partitions that stay with a member
-// keep running through a rebalance). Each assigned partition is one
-// partition of the Source contract, with its offsets as positions.
+// consumer; the eager or the cooperative protocol, see Connect). Each
+// assigned partition is one partition of the Source contract, with its
+// offsets as positions.
 //
 // The rebalance callback only does what the group protocol needs at once
-// (take or give up the partitions; a new partition is paused) and queues
-// the change; Poll and Idle hand the queued changes to the PartitionListener
-// once the consumer call returns, so a task's restore or a trigger never
-// runs inside librdkafka's callback, where a long one would get the member
-// evicted. A newly assigned partition stays paused until the listener has
-// taken it (restored its task); records of a partition revoked during a
+// (take or give up the partitions) and queues the change; Poll and Idle
+// hand the queued changes to the PartitionListener once the consumer call
+// returns, before the batch is handed over, so a task's restore or a trigger
+// never runs inside librdkafka's callback, where a long one would get the
+// member evicted, and a newly assigned partition's task is restored before
+// its first record is processed. Records of a partition revoked during a
 // consumer call are dropped, never delivered after its revocation. Offsets are never committed behind the
 // runtime's back (enable.auto.commit=false): Commit commits the offset after
 // every record delivered so far, which the runtime calls once their effects
@@ -98,6 +98,12 @@ class KafkaSource final : public Source {
     bool assigned = false;
     int64_t next_offset = -1;    // after the last record delivered; -1 none yet
     int64_t committed = -1;      // what Commit last committed
+    // librdkafka has handed over a message of it since its assignment. Only
+    // then may it be paused: librdkafka 2.0.2 resumes a paused partition
+    // from the last message it handed over, and one paused before any goes
+    // on from where its fetcher was, past the messages the pause discarded.
+    bool consumed = false;
+    bool paused = false;  // by Idle
     // Available-now: the partition's start (log start offset) and end (high
     // watermark) when the run started. Done once it holds nothing, or this
     // process read it up to end_offset; a partition another member holds,
@@ -121,12 +127,12 @@ class KafkaSource final : public Source {
   };
 
   absl::Status Connect();
-  // Hands the queued changes to the listener, in order; resumes each newly
-  // assigned partition once the listener took it (unless idle).
+  // Hands the queued changes to the listener, in order.
   absl::Status DeliverAssignmentChanges();
   // Fetches up to options_.max_batch messages into `out` (replacing it),
-  // waiting at most `wait`, and drops those of partitions revoked meanwhile.
-  void Consume(absl::Duration wait, std::vector<rd_kafka_message_t*>* out);
+  // waiting at most `wait`, and drops those of partitions revoked meanwhile;
+  // one assigned again in the same call is sent back to its committed offset.
+  absl::Status Consume(absl::Duration wait, std::vector<rd_kafka_message_t*>* out);
   static void RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
                                 void* opaque);
   void OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
@@ -134,7 +140,14 @@ class KafkaSource final : public Source {
   void ReleaseMessages();
   // Destroys held messages of `partition` (all, if -1).
   void DropHeld(int32_t partition);
-  absl::Status SetPaused(bool paused);
+  // Idle: pauses every assigned partition that may be paused (see
+  // PartitionState::consumed), including ones that became so since the last
+  // call. Poll: resumes them.
+  absl::Status PauseWhileIdle();
+  // Sends the partitions of `list` back to the group's committed offsets
+  // (or, with none, to where starting_offsets says).
+  absl::Status SeekToCommitted(rd_kafka_topic_partition_list_t* list);
+  absl::Status ResumeAfterIdle();
   bool AvailableNowDone() const;
   // Asks the group's coordinator for the committed offsets of the partitions
   // that are not done and not assigned here (another member reads them).
@@ -157,7 +170,7 @@ class KafkaSource final : public Source {
   bool recheck_partitions_ = false;          // an assignment since the last CheckPartitionCount
   std::vector<rd_kafka_message_t*> messages_;  // the batch in hand; owned
   std::vector<rd_kafka_message_t*> held_;      // delivered while idle; owned
-  bool paused_ = false;
+  bool idle_ = false;  // between Idle and the next Poll
   bool closing_ = false;  // in the destructor: rebalances take nothing
   bool assigned_once_ = false;  // the group gave this member an assignment (maybe empty)
   absl::Time next_committed_check_ = absl::InfinitePast();

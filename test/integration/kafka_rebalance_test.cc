@@ -1,11 +1,13 @@
 // The Kafka source's side of the rebalance protocol, against the real broker
 // of the local stack (127.0.0.1:9092, or $TALLY_KAFKA): two members of one
-// group on a 4-partition topic, polled in turn from one thread.
+// group on a 4-partition topic, polled in turn from one thread, with the
+// eager protocol (tally's default) and with cooperative-sticky.
+//   - A partition's records come only after the listener took its
+//     assignment and never after its revocation, and each member reads its
+//     final partitions whole from their (uncommitted: earliest) start, with
+//     nothing lost to a pause, a revocation or a reassignment.
 //   - Cooperative-sticky: when the second member joins, the first is revoked
 //     only the partitions that move, and keeps the others without a break.
-//   - The listener hears of a change from Poll, never from inside
-//     librdkafka's callback; a partition's records come only after the
-//     listener took its assignment, and never after its revocation.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -43,13 +45,15 @@ constexpr int kRecordsPerPartition = 200;
 // One member: its source and what its listener heard, checked as it goes.
 class Member final : public PartitionListener {
  public:
-  Member(const std::string& name, const std::string& topic, const std::string& group) : name_(name) {
+  Member(const std::string& name, const std::string& topic, const std::string& group, const std::string& strategy)
+      : name_(name) {
     KafkaSourceOptions options;
     auto endpoint = ParseKafkaEndpoint(absl::StrCat("kafka://", KafkaAddress(), "/", topic));
     EXPECT_TRUE(endpoint.ok()) << endpoint.status();
     options.endpoint = *endpoint;
     options.group = group;
     options.max_batch = 50;  // several polls per partition: records interleave with the rebalance
+    if (!strategy.empty()) options.properties.emplace_back("partition.assignment.strategy", strategy);
     auto source = KafkaSource::Open(options);
     EXPECT_TRUE(source.ok()) << source.status();
     if (source.ok()) source_ = std::move(*source);
@@ -64,7 +68,8 @@ class Member final : public PartitionListener {
     for (int32_t p : partitions) {
       EXPECT_FALSE(owned_.contains(p)) << name_ << ": assigned " << p << " twice";
       owned_.insert(p);
-      ever_assigned_.insert(p);
+      records_[p] = 0;  // read again from the committed offset
+      next_offset_[p] = -1;
     }
     return absl::OkStatus();
   }
@@ -90,6 +95,11 @@ class Member final : public PartitionListener {
           << name_ << ": a record of partition " << r.origin.partition << " it does not own (its listener has "
           << "not taken it, or it was revoked)";
       ++records_[r.origin.partition];
+      // In order and without a gap, from wherever the assignment started.
+      int64_t& next = next_offset_[r.origin.partition];
+      ASSERT_TRUE(next < 0 || r.origin.position == next)
+          << name_ << ": partition " << r.origin.partition << " skipped from " << next << " to " << r.origin.position;
+      next = r.origin.position + 1;
     }
   }
 
@@ -103,11 +113,13 @@ class Member final : public PartitionListener {
   std::unique_ptr<KafkaSource> source_;
   RecordBatch batch_;
   bool in_poll_ = false;
-  std::set<int32_t> owned_, ever_assigned_, revoked_;
-  std::map<int32_t, int> records_;
+  std::set<int32_t> owned_, revoked_;
+  std::map<int32_t, int> records_;          // since the partition's last assignment
+  std::map<int32_t, int64_t> next_offset_;  // after its last record
 };
 
-TEST(KafkaRebalanceTest, CooperativeRebalanceMovesOnlyWhatMovesAndReportsFromPoll) {
+// Two members, one after the other; returns after checking what both read.
+void JoinAndCheck(const std::string& strategy) {
   auto producer = KafkaProducer::Open(KafkaAddress(), {});
   ASSERT_TRUE(producer.ok()) << producer.status() << " (is the local stack up? scripts/local-stack start kafka)";
   const std::string topic = UniqueName("rebalance");
@@ -122,14 +134,14 @@ TEST(KafkaRebalanceTest, CooperativeRebalanceMovesOnlyWhatMovesAndReportsFromPol
   ASSERT_TRUE((*producer)->Flush(absl::Seconds(30)).ok());
 
   const std::string group = UniqueName("group");
-  Member a("a", topic, group);
+  Member a("a", topic, group, strategy);
   ASSERT_TRUE(a.ok());
   const absl::Time deadline = absl::Now() + absl::Seconds(60);
   while (a.owned().size() < kPartitions && absl::Now() < deadline) a.Poll();
   ASSERT_EQ(a.owned().size(), static_cast<size_t>(kPartitions)) << "the only member never got every partition";
   a.Poll();  // some records of each
 
-  Member b("b", topic, group);
+  Member b("b", topic, group, strategy);
   ASSERT_TRUE(b.ok());
   // Poll both until the group settles with two partitions each.
   while ((b.owned().size() != kPartitions / 2 || a.owned().size() != kPartitions / 2) && absl::Now() < deadline) {
@@ -138,9 +150,13 @@ TEST(KafkaRebalanceTest, CooperativeRebalanceMovesOnlyWhatMovesAndReportsFromPol
   }
   ASSERT_EQ(b.owned().size(), static_cast<size_t>(kPartitions / 2)) << "the group never settled";
   ASSERT_EQ(a.owned().size(), static_cast<size_t>(kPartitions / 2));
-  // Cooperative: a gave up exactly what b took, and kept the rest throughout.
-  EXPECT_EQ(a.revoked(), b.owned());
-  for (int32_t p : a.owned()) EXPECT_FALSE(a.revoked().contains(p)) << "partition " << p << " stopped in a";
+  if (strategy == "cooperative-sticky") {
+    // a gave up exactly what b took, and kept the rest throughout.
+    EXPECT_EQ(a.revoked(), b.owned());
+    for (int32_t p : a.owned()) EXPECT_FALSE(a.revoked().contains(p)) << "partition " << p << " stopped in a";
+  } else {
+    EXPECT_EQ(a.revoked().size(), static_cast<size_t>(kPartitions)) << "eager: every partition is revoked";
+  }
 
   // Both read on to the end of what they own.
   while (absl::Now() < deadline) {
@@ -151,10 +167,10 @@ TEST(KafkaRebalanceTest, CooperativeRebalanceMovesOnlyWhatMovesAndReportsFromPol
     a.Poll();
     b.Poll();
   }
-  for (int32_t p : a.owned()) EXPECT_EQ(a.records(p), kRecordsPerPartition) << "partition " << p;
-  // b starts from the committed offset (none: the earliest), so it reads its
-  // partitions whole.
-  for (int32_t p : b.owned()) EXPECT_EQ(b.records(p), kRecordsPerPartition) << "partition " << p;
+  // Nothing is committed, so every assignment starts at the earliest offset:
+  // each member read its partitions whole since their last assignment.
+  for (int32_t p : a.owned()) EXPECT_EQ(a.records(p), kRecordsPerPartition) << "partition " << p << " in a";
+  for (int32_t p : b.owned()) EXPECT_EQ(b.records(p), kRecordsPerPartition) << "partition " << p << " in b";
 
   rd_kafka_DeleteTopic_t* drop = rd_kafka_DeleteTopic_new(topic.c_str());
   KafkaQueue queue(rd_kafka_queue_new((*producer)->handle()));
@@ -162,6 +178,10 @@ TEST(KafkaRebalanceTest, CooperativeRebalanceMovesOnlyWhatMovesAndReportsFromPol
   EXPECT_NE(AwaitResult(queue.get(), absl::Now() + absl::Seconds(30)), nullptr) << "no answer to DeleteTopics";
   rd_kafka_DeleteTopic_destroy(drop);
 }
+
+TEST(KafkaRebalanceTest, EagerRebalanceReportsFromPollAndLosesNothing) { JoinAndCheck(""); }
+
+TEST(KafkaRebalanceTest, CooperativeRebalanceMovesOnlyWhatMoves) { JoinAndCheck("cooperative-sticky"); }
 
 }  // namespace
 }  // namespace tally

@@ -19,8 +19,8 @@
 #
 # The stream is keyed by learner (`tally produce` keys each record by its
 # lower-cased UserUUID), since the counts of today's engine are exact on a
-# multi-partition topic only then; if `tally run` has --input-keyed-by-user,
-# every process gets it. No record is late or near the lateness boundary:
+# multi-partition topic only then; every process runs with
+# --input-keyed-by-user. No record is late or near the lateness boundary:
 # --late-ratio 0, and a lateness (30 days) far above the stream's event-time
 # spread (3 days), so the interleaving of partitions decides nothing.
 
@@ -41,12 +41,10 @@ declare -A pid_of=()
 cleanup_hooks=()
 topics=("$topic" "$topic.dead-letters" "$group-$topic-changelog")
 
-# Flags of every process of the job; --input-keyed-by-user where it exists.
+# Flags of every process of the job.
 job_flags=(--source "$kafka/$topic" --group "$group" --sink "$cassandra/$table" --trigger 1s
-  --lateness "$lateness" --kafka "session.timeout.ms=$session_ms" --kafka heartbeat.interval.ms=1500)
-if "$TALLY" run --help 2>/dev/null | grep -q -- '--input-keyed-by-user'; then
-  job_flags+=(--input-keyed-by-user)
-fi
+  --lateness "$lateness" --kafka "session.timeout.ms=$session_ms" --kafka heartbeat.interval.ms=1500
+  --input-keyed-by-user)
 
 scenario_cleanup() {
   local hook name p t f
