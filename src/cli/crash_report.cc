@@ -12,6 +12,7 @@
 #endif
 
 namespace tally {
+#ifndef TALLY_SANITIZER_REPORTS_CRASHES
 namespace {
 
 void WriteText(const char* text) {
@@ -32,6 +33,7 @@ void OnCrash(int signal) {
 }
 
 }  // namespace
+#endif
 
 void InstallCrashReport() {
 #ifndef TALLY_SANITIZER_REPORTS_CRASHES
