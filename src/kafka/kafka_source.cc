@@ -158,6 +158,8 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
       state.next_offset = -1;
       state.committed = -1;
       state.reached_end = false;
+      state.consumed = false;
+      state.eof_offset = -1;
     }
     assigned_once_ = true;
     if (cooperative) {
@@ -339,6 +341,7 @@ absl::Status KafkaSource::SeekToCommitted(rd_kafka_topic_partition_list_t* list)
     state.next_offset = -1;
     state.reached_end = false;
     state.consumed = false;  // nothing handed over from the new position yet
+    state.eof_offset = -1;
   }
   rd_kafka_error_t* e = rd_kafka_seek_partitions(consumer_.get(), list, KafkaTimeoutMs(absl::Minutes(1)));
   if (e != nullptr) {
@@ -379,6 +382,7 @@ absl::Status KafkaSource::MessageError(const rd_kafka_message_t& m) {
   switch (m.err) {
     case RD_KAFKA_RESP_ERR__PARTITION_EOF: {
       PartitionState& state = State(m.partition);
+      if (state.assigned) state.eof_offset = m.offset;
       if (m.offset >= state.end_offset) state.reached_end = true;
       return absl::OkStatus();
     }
@@ -529,7 +533,11 @@ int64_t KafkaSource::Lag() const {
         high < 0) {
       continue;
     }
-    const int64_t position = s.next_offset >= 0 ? s.next_offset : low;
+    // Nothing read from it in this process yet: its position is where the
+    // end-of-partition event found it, or unknown (not its start: a restart
+    // of a caught-up job would report the whole partition as lag).
+    const int64_t position = s.next_offset >= 0 ? s.next_offset : s.eof_offset;
+    if (position < 0) continue;
     lag += std::max<int64_t>(0, high - position);
     known = true;
   }

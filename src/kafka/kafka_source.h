@@ -104,6 +104,7 @@ class KafkaSource final : public Source {
     // on from where its fetcher was, past the messages the pause discarded.
     bool consumed = false;
     bool paused = false;  // by Idle
+    int64_t eof_offset = -1;  // where the last end-of-partition event found it
     // Available-now: the partition's start (log start offset) and end (high
     // watermark) when the run started. Done once it holds nothing, or this
     // process read it up to end_offset; a partition another member holds,
