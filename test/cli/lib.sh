@@ -85,6 +85,24 @@ expect_eq() {
   fi
 }
 
+# await WHAT SECONDS COMMAND...: runs COMMAND every half second until it
+# succeeds (one passed check); fails the check WHAT if it never does within
+# SECONDS. Returns 1 then.
+await() {
+  local what=$1 seconds=$2 deadline
+  shift 2
+  deadline=$((SECONDS + seconds))
+  while ((SECONDS < deadline)); do
+    if "$@"; then pass; return 0; fi
+    sleep 0.5
+  done
+  fail "$what: not within ${seconds}s"
+  return 1
+}
+
+# ended PID: the process has exited.
+ended() { ! kill -0 "$1" 2>/dev/null; }
+
 # expect_exit CODE COMMAND...: runs the command (stdin untouched), captures its
 # output in $out and $err, and checks its exit status.
 expect_exit() {

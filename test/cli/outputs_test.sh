@@ -27,16 +27,6 @@ expect_exit 0 "$TALLY" run --source file:ev.jsonl --sink csv:ref.csv --dead-lett
 sorted_rows ref.csv >ref.rows
 expect_lines ref.rows 3
 
-# await PATH: waits (up to 20 s) until PATH exists and is not empty.
-await() {
-  local i
-  for ((i = 0; i < 400; ++i)); do
-    [[ -s "$1" ]] && return 0
-    sleep 0.05
-  done
-  return 1
-}
-
 # reap PID: waits (up to 10 s) for a background reader to end, else kills it:
 # a FIFO that a broken binary replaced leaves its reader waiting forever.
 reap() {
@@ -174,7 +164,7 @@ stop_test() {  # SIGNAL EXPECTED_STATUS
   local job=$!
   exec 3>in.fifo
   { echo 'not json'; rec 01 2024-03-10T10:00:00Z; } >&3
-  if await dl.got; then pass; else fail "the job did not read its input"; fi
+  await "the job reads its input" 20 test -s dl.got
   kill -"$signal" "$job"
   wait "$job"
   expect_eq "$?" "$want" "exit status after SIG$signal"
@@ -210,7 +200,7 @@ rm -f stale.csv.tmp-$$
 # tally generate killed while it writes.
 "$TALLY" generate --events 500000000 --output huge.jsonl 2>/dev/null &
 gen=$!
-if await "huge.jsonl.tmp-$gen"; then pass; else fail "generate wrote no temporary file"; fi
+await "generate writes a temporary file" 20 test -s "huge.jsonl.tmp-$gen"
 kill -TERM "$gen"
 wait "$gen"
 expect_eq "$?" 143 "exit status of generate after SIGTERM"
@@ -235,7 +225,7 @@ while time.time() < end:
     c.close()
 PY
 listener=$!
-if await port.txt; then pass; else fail "the listener did not start"; fi
+await "the listener starts" 20 test -s port.txt
 port=$(cat port.txt)
 for sink in "cassandra://127.0.0.1:1/outputs_ks.t" "cassandra://127.0.0.1:$port/outputs_ks.t"; do
   expect_exit 2 "$TALLY" run --source file:ev.jsonl --sink "$sink" --dead-letter bogus:x --startup-wait 3s

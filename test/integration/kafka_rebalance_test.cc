@@ -25,19 +25,10 @@
 #include "kafka/kafka_producer.h"
 #include "kafka/kafka_source.h"
 #include "kafka/topic_admin.h"
+#include "kafka_test_env.h"
 
 namespace tally {
 namespace {
-
-std::string KafkaAddress() {
-  const char* env = std::getenv("TALLY_KAFKA");
-  return env && *env ? env : "127.0.0.1:9092";
-}
-
-std::string UniqueName(const std::string& what) {
-  static absl::BitGen gen;
-  return absl::StrCat("tally-it-", what, "-", getpid(), "-", absl::Uniform<uint32_t>(gen));
-}
 
 constexpr int32_t kPartitions = 4;
 constexpr int kRecordsPerPartition = 200;

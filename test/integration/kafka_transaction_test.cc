@@ -24,20 +24,10 @@
 #include "kafka/kafka_producer.h"
 #include "kafka/kafka_source.h"
 #include "kafka/kafka_transaction.h"
+#include "kafka_test_env.h"
 
 namespace tally {
 namespace {
-
-std::string KafkaAddress() {
-  const char* env = std::getenv("TALLY_KAFKA");
-  return env && *env ? env : "127.0.0.1:9092";
-}
-
-// A name no other run uses: topics, transactional ids and groups.
-std::string UniqueName(const std::string& what) {
-  static absl::BitGen gen;
-  return absl::StrCat("tally-it-", what, "-", getpid(), "-", absl::Uniform<uint32_t>(gen));
-}
 
 struct Record {
   std::string key;

@@ -30,19 +30,6 @@ cleanup() {
 }
 trap 'cleanup; _on_exit' EXIT
 
-# await WHAT SECONDS COMMAND...: runs COMMAND every half second until it
-# succeeds; fails the check WHAT if it never does within SECONDS.
-await() {
-  local what=$1 seconds=$2 i
-  shift 2
-  for ((i = 0; i < seconds * 2; i++)); do
-    if "$@"; then pass; return 0; fi
-    sleep 0.5
-  done
-  fail "$what: not within ${seconds}s"
-  return 1
-}
-ended() { ! kill -0 "$1" 2>/dev/null; }
 
 # ---- the stream: right keys, wrong keys, no keys ---------------------------
 # Three days and no late records: nothing is near the lateness boundary, so

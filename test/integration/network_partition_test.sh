@@ -103,8 +103,5 @@ check "reconnect b" ip link set "${vh_of[b]}" up
 await_return b
 stop_member a TERM 0
 
-scenario_check_table "after the processes stopped"
-scenario_catch_up
-scenario_check_table "after the catch-up run"
-scenario_check_dead_letters
+scenario_end
 finish

@@ -9,10 +9,10 @@
 #   scenario_topic           the 6-partition input topic
 #   start_member NAME ...    a long-running process (pid in ${pid_of[NAME]})
 #   ...                      the scenario's faults, awaited with `await`
-#   scenario_check_table W   the table, row by row, and its write timestamps
-#   scenario_catch_up        a last --available-now run with an empty state dir
-#   scenario_check_table W   the table again
-#   scenario_check_dead_letters
+#   scenario_end             once every process has stopped: the table, row by
+#                            row, and its write timestamps; a last
+#                            --available-now run with an empty state dir; the
+#                            table again; the dead letters
 # Everything started is killed, and every topic and keyspace made is deleted,
 # by the EXIT trap (scenario_cleanup, then lib.sh's _on_exit). A script adds
 # its own teardown to cleanup_hooks (run after every process is killed).
@@ -66,21 +66,6 @@ scenario_cleanup() {
   for t in "${topics[@]}"; do "$stack" kafka-topics --delete --topic "$t" >/dev/null 2>&1; done
 }
 trap 'scenario_cleanup; _on_exit' EXIT
-
-# await WHAT SECONDS COMMAND...: runs COMMAND every half second until it
-# succeeds (one passed check); fails the check WHAT if it never does within
-# SECONDS. Returns COMMAND's last status.
-await() {
-  local what=$1 seconds=$2 deadline
-  shift 2
-  deadline=$((SECONDS + seconds))
-  while ((SECONDS < deadline)); do
-    if "$@"; then pass; return 0; fi
-    sleep 0.5
-  done
-  fail "$what: not within ${seconds}s"
-  return 1
-}
 
 # scenario_stream: events.jsonl (with duplicates and invalid records), the
 # file run's reference.csv, reference.json and reference-dl.jsonl, and the
@@ -297,4 +282,13 @@ PY
   expect_contains dead-letter-check.txt "letters naming a record more than once: 0"
   expect_contains dead-letter-check.txt "reasons equal: True"
   expect_contains dead-letter-check.txt "bad letters: 0"
+}
+
+# scenario_end: the checks every scenario ends with, once its processes have
+# stopped.
+scenario_end() {
+  scenario_check_table "after the processes stopped"
+  scenario_catch_up
+  scenario_check_table "after the catch-up run"
+  scenario_check_dead_letters
 }

@@ -41,8 +41,5 @@ kill -CONT "${pid_of[b]}"
 await_return b
 stop_member a TERM 0
 
-scenario_check_table "after the processes stopped"
-scenario_catch_up
-scenario_check_table "after the catch-up run"
-scenario_check_dead_letters
+scenario_end
 finish
