@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <limits>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -39,6 +40,7 @@
 #include "kafka/job_settings.h"
 #include "kafka/kafka_source.h"
 #include "kafka/kafka_transaction.h"
+#include "kafka/standby_tasks.h"
 #include "kafka/transactional_committer.h"
 #include "state/state_dir.h"
 #include "source/file_source.h"
@@ -123,6 +125,9 @@ std::optional<std::string> CheckSourceFlags(const RunFlags& flags, const KafkaFl
   }
   if (flags.input_keyed_by_user) {
     throw UsageError{"--input-keyed-by-user applies to a Kafka source: it checks each record's Kafka key"};
+  }
+  if (flags.standby_replicas != 0) {
+    throw UsageError{"--standby-replicas applies to a Kafka source: it keeps copies of other processes' task state"};
   }
   if (flags.state_dir != RunFlags{}.state_dir) {
     throw UsageError{"--state-dir applies to a Kafka source; a file source is read whole by every run"};
@@ -569,6 +574,24 @@ class BindingCommitter final : public Committer {
   StateDir& dir_;
 };
 
+// Brings the standby replicas up to date after each commit that succeeds:
+// the task set it was given is the process's own partitions now.
+class StandbyUpdatingCommitter final : public Committer {
+ public:
+  StandbyUpdatingCommitter(Committer& committer, StandbyTasks& standby) : committer_(committer), standby_(standby) {}
+  bool carries_dead_letters() const override { return committer_.carries_dead_letters(); }
+  absl::Status Commit(TaskSet& tasks) override {
+    if (absl::Status s = committer_.Commit(tasks); !s.ok()) return s;
+    // A stopping run has no use for them: it ends without delay.
+    if (!StopRequested()) standby_.Update(tasks.Partitions());
+    return absl::OkStatus();
+  }
+
+ private:
+  Committer& committer_;
+  StandbyTasks& standby_;
+};
+
 // A failure to open that time may cure: a server not (yet) reachable, as
 // while Cassandra or a broker restarts.
 bool IsTransient(const absl::Status& s) { return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s); }
@@ -623,6 +646,8 @@ int Run(const RunFlags& flags) {
   std::unique_ptr<ChangelogStoreProvider> changelog_stores;
   std::unique_ptr<TransactionalCommitter> committer;
   std::unique_ptr<BindingCommitter> binding_committer;
+  std::unique_ptr<StandbyTasks> standby;
+  std::unique_ptr<StandbyUpdatingCommitter> standby_committer;
   StoreProvider* stores = &memory_stores;
   if (job.transaction) {
     ChangelogStoreOptions store_options;
@@ -649,6 +674,18 @@ int Run(const RunFlags& flags) {
                                                          job.changelog_topic);
     binding_committer = std::make_unique<BindingCommitter>(*committer, *job.state_dir);
     options.committer = binding_committer.get();
+    if (flags.standby_replicas > 0) {
+      StandbyTasksOptions standby_options;
+      standby_options.consumer = job.kafka_source->consumer();
+      standby_options.topic = job.kafka_source->topic();
+      standby_options.group = flags.group;
+      standby_options.replicas = flags.standby_replicas;
+      standby_options.log = [](const std::string& message) { LogLine("tally", message); };
+      standby = std::make_unique<StandbyTasks>(*changelog_stores, std::move(standby_options));
+      changelog_stores->SetBeforeOpen([s = standby.get()](int32_t partition) { s->Release(partition); });
+      standby_committer = std::make_unique<StandbyUpdatingCommitter>(*binding_committer, *standby);
+      options.committer = standby_committer.get();
+    }
   }
   SystemClock clock;
   const absl::Time start = absl::Now();
@@ -715,6 +752,10 @@ CLI::App* AddRunCommand(CLI::App& app, RunFlags* f) {
             "anew), then exit; see docs/fault-tolerance.md");
   AddSwitch(run, "--available-now", &f->available_now,
             "Kafka: process what the topic holds when the run starts, write, commit and exit");
+  AddFlag(run, "--standby-replicas", &f->standby_replicas,
+          "Kafka: keep warm copies of this many other processes' task state (from their changelogs), so that a "
+          "failover restores only the changelog's tail")
+      ->check(WholeNumber(0, std::numeric_limits<int>::max()));
   AddSwitch(run, "--input-keyed-by-user", &f->input_keyed_by_user,
             "Kafka: the producer keys every record by its UserUUID; a record whose key is not is a dead letter "
             "(wrong_key), and a partition added to the topic stops the job");

@@ -35,6 +35,8 @@ struct RunFlags {
   std::string startup_wait = "2m";
   // Copy the local state back to a changelog topic that lost it, then exit.
   bool reseed_changelog = false;
+  // Warm copies of other members' task state kept per partition.
+  int standby_replicas = 0;
   // Cassandra / Keyspaces sink.
   std::string cassandra_replication = "{'class': 'SimpleStrategy', 'replication_factor': 1}";
   std::string cassandra_username;

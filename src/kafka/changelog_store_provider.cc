@@ -65,66 +65,73 @@ absl::Status ChangelogStoreProvider::CheckStateOfCommittedInput(int32_t partitio
       "table (docs/fault-tolerance.md)"));
 }
 
-absl::StatusOr<std::unique_ptr<LocalStateStore>> ChangelogStoreProvider::Restore(int32_t partition) {
+absl::StatusOr<int64_t> ChangelogStoreProvider::CatchUp(int32_t partition, LocalStateStore& store) const {
+  const int64_t from = store.checkpoint();
+  std::vector<StateRecord> batch;
+  int64_t records = 0;
+  auto end = ReadChangelog(
+      options_.bootstrap_servers, options_.properties, options_.changelog_topic, partition, from,
+      [&](const ChangelogRecord& r) -> absl::Status {
+        StateRecord& record = batch.emplace_back();
+        record.key.assign(r.key);
+        if (r.value) {
+          record.value.assign(*r.value);
+        } else {
+          record.tombstone = true;
+        }
+        ++records;
+        if (batch.size() < kRestoreBatch) return absl::OkStatus();
+        absl::Status s = store.Apply(batch, r.offset + 1);
+        batch.clear();
+        return s;
+      });
+  if (absl::IsOutOfRange(end.status()) && from > 0) {
+    // The checkpoint is outside the partition: the topic lost state. Never
+    // rebuild from it (see the class comment); keep the local store.
+    auto offsets =
+        ReadChangelogOffsets(options_.bootstrap_servers, options_.properties, options_.changelog_topic, partition);
+    if (!offsets.ok()) return offsets.status();
+    if (from > offsets->end || from < offsets->start) return LostChangelogError(partition, from, *offsets);
+  }
+  if (!end.ok()) {
+    return absl::Status(end.status().code(), absl::StrCat("restoring the state of partition ", partition, " from ",
+                                                          options_.changelog_topic, ": ", end.status().message()));
+  }
+  if (auto s = store.Apply(batch, *end); !s.ok()) return s;
+  return records;
+}
+
+absl::StatusOr<std::unique_ptr<LocalStateStore>> ChangelogStoreProvider::Restore(int32_t partition, bool standby) {
   const std::string path = dir_.TaskPath(partition);
+  const std::string what = absl::StrCat(standby ? "standby " : "", "partition ", partition);
   for (int attempt = 0;; ++attempt) {
     auto store = LocalStateStore::Open(path);
     if (!store.ok()) {
       if (!absl::IsDataLoss(store.status()) || attempt > 0) return store.status();
-      Log(absl::StrCat("partition ", partition, ": the local state is corrupt (", store.status().message(),
+      Log(absl::StrCat(what, ": the local state is corrupt (", store.status().message(),
                        "); rebuilding it from the changelog"));
       if (auto s = LocalStateStore::Destroy(path); !s.ok()) return s;
       continue;
     }
     const absl::Time start = absl::Now();
     const int64_t from = (*store)->checkpoint();
-    std::vector<StateRecord> batch;
-    int64_t records = 0;
-    auto end = ReadChangelog(
-        options_.bootstrap_servers, options_.properties, options_.changelog_topic, partition, from,
-        [&](const ChangelogRecord& r) -> absl::Status {
-          StateRecord& record = batch.emplace_back();
-          record.key.assign(r.key);
-          if (r.value) {
-            record.value.assign(*r.value);
-          } else {
-            record.tombstone = true;
-          }
-          ++records;
-          if (batch.size() < kRestoreBatch) return absl::OkStatus();
-          absl::Status s = (*store)->Apply(batch, r.offset + 1);
-          batch.clear();
-          return s;
-        });
-    if (absl::IsOutOfRange(end.status()) && from > 0) {
-      // The checkpoint is outside the partition: the topic lost state. Never
-      // rebuild from it (see the class comment); keep the local store.
-      auto offsets = ReadChangelogOffsets(options_.bootstrap_servers, options_.properties, options_.changelog_topic,
-                                          partition);
-      if (!offsets.ok()) return offsets.status();
-      if (from > offsets->end || from < offsets->start) return LostChangelogError(partition, from, *offsets);
-    }
-    if (!end.ok()) {
-      return absl::Status(end.status().code(), absl::StrCat("restoring the state of partition ", partition,
-                                                            " from ", options_.changelog_topic, ": ",
-                                                            end.status().message()));
-    }
-    if (auto s = (*store)->Apply(batch, *end); !s.ok()) return s;
+    auto records = CatchUp(partition, **store);
+    if (!records.ok()) return records.status();
     if (from == 0) {
       if (auto s = CheckStateOfCommittedInput(partition, **store); !s.ok()) return s;
     }
-    if (records > 0 || from == 0) {
-      Log(absl::StrFormat("partition %d: restored %d changelog records (offsets %d to %d) in %.2f s", partition,
-                          records, from, *end, absl::ToDoubleSeconds(absl::Now() - start)));
+    if (*records > 0 || from == 0) {
+      Log(absl::StrFormat("%s: restored %d changelog records (offsets %d to %d) in %.2f s", what, *records, from,
+                          (*store)->checkpoint(), absl::ToDoubleSeconds(absl::Now() - start)));
     } else {
-      Log(absl::StrFormat("partition %d: local state is current (checkpoint %d); nothing to restore", partition,
-                          from));
+      Log(absl::StrFormat("%s: local state is current (checkpoint %d); nothing to restore", what, from));
     }
     return std::move(*store);
   }
 }
 
 absl::StatusOr<TaskStores> ChangelogStoreProvider::Open(int32_t partition) {
+  if (before_open_) before_open_(partition);
   for (int attempt = 0;; ++attempt) {
     auto store = Restore(partition);
     if (!store.ok()) return store.status();

@@ -50,9 +50,22 @@ class ChangelogStoreProvider final : public StoreProvider {
   absl::StatusOr<TaskStores> Open(int32_t partition) override;
   bool durable() const override { return true; }
 
+  // Opens the local store of `partition` (rebuilding a corrupt one) and
+  // brings it up to the changelog's end (CatchUp), without loading it into
+  // memory; logs what it restored. Serves Open, and a standby replica's
+  // first opening (`standby`: so its log lines say).
+  absl::StatusOr<std::unique_ptr<LocalStateStore>> Restore(int32_t partition, bool standby = false);
+  // Applies the changelog of `partition` from `store`'s checkpoint to the
+  // partition's end to `store`; returns the records applied. The refusals of
+  // the class comment apply (a checkpoint outside the partition).
+  absl::StatusOr<int64_t> CatchUp(int32_t partition, LocalStateStore& store) const;
+
+  // Called by Open before it opens a partition's local store, with the
+  // partition: whoever else holds that store open (a standby replica) closes
+  // it first (RocksDB locks a store to one handle).
+  void SetBeforeOpen(std::function<void(int32_t)> f) { before_open_ = std::move(f); }
+
  private:
-  // Opens the local store of `partition` and reads the changelog into it.
-  absl::StatusOr<std::unique_ptr<LocalStateStore>> Restore(int32_t partition);
   // The refusal of a local checkpoint outside the changelog partition.
   absl::Status LostChangelogError(int32_t partition, int64_t checkpoint, const ChangelogOffsets& offsets) const;
   // A task that restored no state at all: refused if its input partition has
@@ -64,6 +77,7 @@ class ChangelogStoreProvider final : public StoreProvider {
 
   StateDir& dir_;
   ChangelogStoreOptions options_;
+  std::function<void(int32_t)> before_open_;
 };
 
 }  // namespace tally

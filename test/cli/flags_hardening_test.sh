@@ -23,6 +23,10 @@ expect_exit 2 "${run[@]}" --max-record-bytes -1
 expect_exit 2 "${run[@]}" --console-rows -1
 expect_exit 2 "${run[@]}" --input-keyed-by-user  # a file has no keys
 expect_contains "$err" "--input-keyed-by-user applies to a Kafka source"
+expect_exit 2 "${run[@]}" --standby-replicas 1  # a file job has no task state to copy
+expect_contains "$err" "--standby-replicas applies to a Kafka source"
+expect_exit 2 "${run[@]}" --standby-replicas -1
+expect_contains "$err" "--standby-replicas: '-1' is not a whole number from 0"
 expect_missing out.csv
 expect_exit 2 "$TALLY" generate --events 99999999999999999999 --output g.jsonl
 expect_contains "$err" "--events"
