@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <limits>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -557,39 +558,21 @@ absl::Status OpenJob(const RunFlags& flags, const KafkaFlags& kafka, Job* job) {
   return absl::OkStatus();
 }
 
-// Binds the state dir to the job (StateDir::Bind) at the first commit that
-// succeeds: until then a failed start leaves the dir free for the corrected
-// run.
-class BindingCommitter final : public Committer {
+// Runs `after` once each commit of `committer` has succeeded (what the
+// run does then: bind the state dir, bring the standby replicas up).
+class AfterCommit final : public Committer {
  public:
-  BindingCommitter(Committer& committer, StateDir& dir) : committer_(committer), dir_(dir) {}
+  AfterCommit(Committer& committer, std::function<absl::Status(TaskSet&)> after)
+      : committer_(committer), after_(std::move(after)) {}
   bool carries_dead_letters() const override { return committer_.carries_dead_letters(); }
   absl::Status Commit(TaskSet& tasks) override {
     if (absl::Status s = committer_.Commit(tasks); !s.ok()) return s;
-    return dir_.Bind();
+    return after_(tasks);
   }
 
  private:
   Committer& committer_;
-  StateDir& dir_;
-};
-
-// Brings the standby replicas up to date after each commit that succeeds:
-// the task set it was given is the process's own partitions now.
-class StandbyUpdatingCommitter final : public Committer {
- public:
-  StandbyUpdatingCommitter(Committer& committer, StandbyTasks& standby) : committer_(committer), standby_(standby) {}
-  bool carries_dead_letters() const override { return committer_.carries_dead_letters(); }
-  absl::Status Commit(TaskSet& tasks) override {
-    if (absl::Status s = committer_.Commit(tasks); !s.ok()) return s;
-    // A stopping run has no use for them: it ends without delay.
-    if (!StopRequested()) standby_.Update(tasks.Partitions());
-    return absl::OkStatus();
-  }
-
- private:
-  Committer& committer_;
-  StandbyTasks& standby_;
+  std::function<absl::Status(TaskSet&)> after_;
 };
 
 // A failure to open that time may cure: a server not (yet) reachable, as
@@ -645,9 +628,8 @@ int Run(const RunFlags& flags) {
   MemoryStoreProvider memory_stores;
   std::unique_ptr<ChangelogStoreProvider> changelog_stores;
   std::unique_ptr<TransactionalCommitter> committer;
-  std::unique_ptr<BindingCommitter> binding_committer;
   std::unique_ptr<StandbyTasks> standby;
-  std::unique_ptr<StandbyUpdatingCommitter> standby_committer;
+  std::unique_ptr<AfterCommit> after_commit;
   StoreProvider* stores = &memory_stores;
   if (job.transaction) {
     ChangelogStoreOptions store_options;
@@ -672,8 +654,6 @@ int Run(const RunFlags& flags) {
     committer = std::make_unique<TransactionalCommitter>(*job.transaction, *job.kafka_source,
                                                          static_cast<KafkaDeadLetterSink&>(*job.dead_letters),
                                                          job.changelog_topic);
-    binding_committer = std::make_unique<BindingCommitter>(*committer, *job.state_dir);
-    options.committer = binding_committer.get();
     if (flags.standby_replicas > 0) {
       StandbyTasksOptions standby_options;
       standby_options.consumer = job.kafka_source->consumer();
@@ -683,9 +663,17 @@ int Run(const RunFlags& flags) {
       standby_options.log = [](const std::string& message) { LogLine("tally", message); };
       standby = std::make_unique<StandbyTasks>(*changelog_stores, std::move(standby_options));
       changelog_stores->SetBeforeOpen([s = standby.get()](int32_t partition) { s->Release(partition); });
-      standby_committer = std::make_unique<StandbyUpdatingCommitter>(*binding_committer, *standby);
-      options.committer = standby_committer.get();
     }
+    after_commit = std::make_unique<AfterCommit>(*committer, [&job, s = standby.get()](TaskSet& tasks) {
+      // The state dir is the job's once a commit succeeded: until then a
+      // failed start leaves it free for the corrected run.
+      if (absl::Status bound = job.state_dir->Bind(); !bound.ok()) return bound;
+      // The task set is the process's own partitions now. A stopping run
+      // has no use for standbys: it ends without delay.
+      if (s != nullptr && !StopRequested()) s->Update(tasks.Partitions());
+      return absl::OkStatus();
+    });
+    options.committer = after_commit.get();
   }
   SystemClock clock;
   const absl::Time start = absl::Now();
