@@ -53,7 +53,8 @@ TEST(RepartitionRecord, TruncatedOrForeignValuesAreDataLoss) {
 TEST(RepartitionRecord, PartitionIsStableAndSpreads) {
   // Fixed values: a change of the hash would move learners between
   // partitions of a running job.
-  EXPECT_EQ(RepartitionPartition(SomeEvent().user_id, 6), RepartitionPartition(SomeEvent().user_id, 6));
+  EXPECT_EQ(RepartitionPartition(SomeEvent().user_id, 6), 5);
+  EXPECT_EQ(RepartitionPartition(Uuid{1, 2}, 6), 0);
   std::vector<int> per(6);
   for (uint64_t i = 0; i < 6000; ++i) ++per[RepartitionPartition(Uuid{i * 7919, i}, 6)];
   for (int n : per) EXPECT_GT(n, 800) << "a partition gets far less than its share";
