@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "core/repartition_record.h"
 
 namespace tally {
 namespace {
@@ -17,6 +18,7 @@ DailyCountProcessor::DailyCountProcessor(const ProcessorOptions& options, DedupS
                                          WindowStore* windows)
     : parser_(options.field_names, EventTimeParser(options.input_zone), options.max_record_bytes),
       require_user_key_(options.require_user_key),
+      input_repartitioned_(options.input_repartitioned),
       watermark_(options.lateness),
       dedup_(dedup),
       windows_(windows) {}
@@ -43,11 +45,29 @@ void DailyCountProcessor::Parse(const SourceRecord& record, bool padded, Parsed*
     parsed->error.detail = parser_.TooLargeDetail(record.cut_size);
     return;
   }
-  parsed->valid = parser_.Parse(record.bytes, padded, &parsed->event, &parsed->error);
+  ParseBytes(record.bytes, padded, parsed);
   if (parsed->valid) {
     dedup_->Prefetch(parsed->event.event_id);
     windows_->Prefetch(parsed->event.user_id, DayOf(parsed->event.event_time));
   }
+}
+
+void DailyCountProcessor::ParseBytes(std::string_view bytes, bool padded, Parsed* parsed) {
+  if (!input_repartitioned_) {
+    parsed->valid = parser_.Parse(bytes, padded, &parsed->event, &parsed->error);
+    return;
+  }
+  RepartitionRecord record;
+  absl::Status decoded = DecodeRepartitionValue(bytes, &record);
+  parsed->valid = decoded.ok();
+  if (!decoded.ok()) {
+    if (error_.ok()) error_ = std::move(decoded);
+    parsed->original = {};
+    return;
+  }
+  parsed->event = record.event;
+  parsed->original = record.original;
+  parsed->input_origin = record.input_origin;
 }
 
 bool DailyCountProcessor::KeyIsUser(std::optional<std::string_view> key, const Uuid& user, std::string* detail) const {
@@ -68,6 +88,12 @@ bool DailyCountProcessor::KeyIsUser(std::optional<std::string_view> key, const U
 
 Verdict DailyCountProcessor::Apply(std::string_view bytes, RecordOrigin origin, std::optional<std::string_view> key,
                                    Parsed* parsed) {
+  if (input_repartitioned_) {
+    // Sub-topology 0 validated it; a value that did not decode is in error_.
+    if (!parsed->valid) return Verdict::kInvalid;
+    bytes = parsed->original;
+    origin = parsed->input_origin;
+  }
   ++counts_.records;
   if (!parsed->valid) return Reject(parsed->error.reason, std::move(parsed->error.detail), bytes, origin);
   const Event& event = parsed->event;
@@ -99,7 +125,7 @@ Verdict DailyCountProcessor::Apply(std::string_view bytes, RecordOrigin origin, 
 Verdict DailyCountProcessor::Process(std::string_view bytes, bool padded, RecordOrigin origin,
                                      std::optional<std::string_view> key) {
   Parsed& parsed = ahead_[0];
-  parsed.valid = parser_.Parse(bytes, padded, &parsed.event, &parsed.error);
+  ParseBytes(bytes, padded, &parsed);
   return Apply(bytes, origin, key, &parsed);
 }
 

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "core/daily_count.h"
 #include "core/dead_letter.h"
@@ -28,6 +29,11 @@ struct ProcessorOptions {
   // them alone. A record whose key is not its UserUUID (parsed as UserUUID
   // is) would be counted in the wrong task: it is invalid, wrong_key.
   bool require_user_key = false;
+  // The input is tally's repartition topic (sub-topology 1): each record is
+  // a RepartitionRecord (core/repartition_record.h), already parsed and
+  // validated by sub-topology 0. Its dead letters carry the original bytes
+  // and the input origin it holds, as if read from the input.
+  bool input_repartitioned = false;
 };
 
 // What became of one record.
@@ -98,6 +104,10 @@ class DailyCountProcessor {
   }
 
   const RecordCounts& counts() const { return counts_; }
+  // Not OK once a record could not be read at all (input_repartitioned: a
+  // value that is not a repartition record). The runtime stops the run: the
+  // records after it were not processed.
+  const absl::Status& error() const { return error_; }
   const Watermark& watermark() const { return watermark_; }
 
  private:
@@ -106,6 +116,9 @@ class DailyCountProcessor {
     bool valid = false;
     Event event;
     RecordParser::Error error;
+    // input_repartitioned: the record's original bytes and input origin.
+    std::string_view original;
+    RecordOrigin input_origin;
   };
   static constexpr size_t kLookahead = 8;
 
@@ -119,8 +132,13 @@ class DailyCountProcessor {
   bool KeyIsUser(std::optional<std::string_view> key, const Uuid& user, std::string* detail) const;
   Verdict Reject(DeadLetterReason reason, std::string detail, std::string_view bytes, RecordOrigin origin);
 
+  // Parses (or, input_repartitioned, decodes) one record's bytes.
+  void ParseBytes(std::string_view bytes, bool padded, Parsed* parsed);
+
   RecordParser parser_;
   bool require_user_key_;
+  bool input_repartitioned_;
+  absl::Status error_;
   Watermark watermark_;
   DedupStore* dedup_;
   WindowStore* windows_;
