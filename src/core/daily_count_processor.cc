@@ -63,11 +63,20 @@ void DailyCountProcessor::ParseBytes(std::string_view bytes, bool padded, Parsed
   if (!decoded.ok()) {
     if (error_.ok()) error_ = std::move(decoded);
     parsed->original = {};
+    parsed->counted_elsewhere = false;
     return;
   }
+  parsed->input_origin = record.input_origin;
+  if (record.invalid) {
+    // Dead-lettered by sub-topology 0; counted here, where the state is.
+    parsed->valid = false;
+    parsed->counted_elsewhere = true;
+    parsed->error.reason = record.reason;
+    return;
+  }
+  parsed->counted_elsewhere = false;
   parsed->event = record.event;
   parsed->original = record.original;
-  parsed->input_origin = record.input_origin;
 }
 
 bool DailyCountProcessor::KeyIsUser(std::optional<std::string_view> key, const Uuid& user, std::string* detail) const {
@@ -89,7 +98,14 @@ bool DailyCountProcessor::KeyIsUser(std::optional<std::string_view> key, const U
 Verdict DailyCountProcessor::Apply(std::string_view bytes, RecordOrigin origin, std::optional<std::string_view> key,
                                    Parsed* parsed) {
   if (input_repartitioned_) {
-    // Sub-topology 0 validated it; a value that did not decode is in error_.
+    // Sub-topology 0 validated it, and wrote the dead letter of an invalid
+    // one; a value that did not decode is in error_.
+    if (parsed->counted_elsewhere) {
+      ++counts_.records;
+      ++counts_.invalid;
+      ++counts_.invalid_by_reason[static_cast<int>(parsed->error.reason)];
+      return Verdict::kInvalid;
+    }
     if (!parsed->valid) return Verdict::kInvalid;
     bytes = parsed->original;
     origin = parsed->input_origin;

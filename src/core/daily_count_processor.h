@@ -119,6 +119,7 @@ class DailyCountProcessor {
     // input_repartitioned: the record's original bytes and input origin.
     std::string_view original;
     RecordOrigin input_origin;
+    bool counted_elsewhere = false;  // an invalid input record, dead-lettered by sub-topology 0
   };
   static constexpr size_t kLookahead = 8;
 

@@ -36,6 +36,15 @@ void EncodeRepartitionValue(const Event& event, RecordOrigin input_origin, std::
   if (!original.empty()) std::memcpy(p, original.data(), original.size());
 }
 
+void EncodeRepartitionInvalid(DeadLetterReason reason, RecordOrigin input_origin, std::string* out) {
+  out->resize(kRepartitionInvalidBytes);
+  char* p = out->data();
+  Put<uint8_t>(p, kRepartitionInvalidKind);
+  Put<uint8_t>(p, static_cast<uint8_t>(reason));
+  Put<uint32_t>(p, static_cast<uint32_t>(input_origin.partition));
+  Put<uint64_t>(p, static_cast<uint64_t>(input_origin.position));
+}
+
 void EncodeRepartitionKey(const Uuid& user, std::string* out) {
   out->resize(16);
   char* p = out->data();
@@ -54,6 +63,24 @@ int32_t RepartitionPartition(const Uuid& user, int32_t partitions) {
 }
 
 absl::Status DecodeRepartitionValue(std::string_view value, RepartitionRecord* record) {
+  if (!value.empty() && static_cast<uint8_t>(value[0]) == kRepartitionInvalidKind) {
+    if (value.size() != kRepartitionInvalidBytes) {
+      return absl::DataLossError(absl::StrCat("a repartition record of an invalid input record of ", value.size(),
+                                              " bytes, not ", kRepartitionInvalidBytes));
+    }
+    const char* p = value.data() + 1;
+    const auto reason = Get<uint8_t>(p);
+    if (reason >= kDeadLetterReasonCount || reason == static_cast<uint8_t>(DeadLetterReason::kLate)) {
+      return absl::DataLossError(absl::StrCat("a repartition record of an invalid input record with reason ", reason));
+    }
+    record->invalid = true;
+    record->reason = static_cast<DeadLetterReason>(reason);
+    record->input_origin.partition = static_cast<int32_t>(Get<uint32_t>(p));
+    record->input_origin.position = static_cast<int64_t>(Get<uint64_t>(p));
+    record->original = {};
+    return absl::OkStatus();
+  }
+  record->invalid = false;
   if (value.size() < kRepartitionHeaderBytes) {
     return absl::DataLossError(absl::StrCat("a repartition record of ", value.size(), " bytes, shorter than its ",
                                             kRepartitionHeaderBytes, "-byte header"));

@@ -22,14 +22,28 @@ namespace tally {
 //   the original bytes (the rest of the value)
 // The key is the user id's 16 bytes: what the repartition topic is
 // partitioned by.
+//
+// An invalid input record is a dead letter of sub-topology 0, but the job's
+// state counts it too (the summary: each record once, across runs), so a
+// small record stands for it on the counting side:
+//   u8 kind (2) | u8 DeadLetterReason | i32 input partition | i64 input offset
+// keyed like the input partition's records (EncodeRepartitionKey of a zero
+// user), in the partition RepartitionPartition of that key.
 struct RepartitionRecord {
+  bool invalid = false;  // an invalid input record: only `reason` and `input_origin`
+  DeadLetterReason reason = DeadLetterReason::kNotJson;
   Event event;
   RecordOrigin input_origin;
   std::string_view original;  // a view into the decoded value
 };
 
 inline constexpr uint8_t kRepartitionFormat = 1;
+inline constexpr uint8_t kRepartitionInvalidKind = 2;
 inline constexpr size_t kRepartitionHeaderBytes = 1 + 16 + 16 + 8 + 4 + 8;
+inline constexpr size_t kRepartitionInvalidBytes = 1 + 1 + 4 + 8;
+
+// Replaces *out with the record that stands for an invalid input record.
+void EncodeRepartitionInvalid(DeadLetterReason reason, RecordOrigin input_origin, std::string* out);
 
 // Replaces *out with the value of `event` from `input_origin` with its
 // original bytes. Reuses out's capacity: no allocation once it is large

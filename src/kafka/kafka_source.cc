@@ -96,17 +96,7 @@ absl::Status KafkaSource::Connect() {
   opened_partitions_ = topic->partition_cnt;
 
   if (options_.available_now) {
-    // The end of the run: each partition's high watermark now.
-    for (int32_t p = 0; p < topic->partition_cnt; ++p) {
-      int64_t low = 0, high = 0;
-      err = rd_kafka_query_watermark_offsets(rk, ep.topic.c_str(), p, &low, &high, KafkaTimeoutMs(options_.connect_timeout));
-      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return absl::UnavailableError(absl::StrCat(ep.Describe(), ": cannot read the end offset of partition ", p,
-                                                   ": ", KafkaErrorText(err)));
-      }
-      State(p).start_offset = low;
-      State(p).end_offset = high;
-    }
+    if (auto s = MeasureEnds(); !s.ok()) return s;
   }
 
   KafkaPartitionList subscription(rd_kafka_topic_partition_list_new(1));
@@ -115,6 +105,32 @@ absl::Status KafkaSource::Connect() {
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return absl::InternalError(absl::StrCat(ep.Describe(), ": cannot subscribe: ", KafkaErrorText(err)));
   }
+  return absl::OkStatus();
+}
+
+absl::Status KafkaSource::MeasureEnds() {
+  // The end of the run: each partition's high watermark now.
+  const KafkaEndpoint& ep = options_.endpoint;
+  for (int32_t p = 0; p < static_cast<int32_t>(partitions_.size()); ++p) {
+    int64_t low = 0, high = 0;
+    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(consumer_.get(), ep.topic.c_str(), p, &low, &high,
+                                                               KafkaTimeoutMs(options_.connect_timeout));
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return absl::UnavailableError(absl::StrCat(ep.Describe(), ": cannot read the end offset of partition ", p, ": ",
+                                                 KafkaErrorText(err)));
+    }
+    State(p).start_offset = low;
+    State(p).end_offset = high;
+    State(p).reached_end = State(p).assigned && std::max(State(p).next_offset, State(p).eof_offset) >= high;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status KafkaSource::BeginAvailableNow() {
+  if (options_.available_now) return absl::OkStatus();
+  if (auto s = MeasureEnds(); !s.ok()) return s;
+  options_.available_now = true;
+  next_committed_check_ = absl::InfinitePast();
   return absl::OkStatus();
 }
 
@@ -204,6 +220,19 @@ absl::Status KafkaSource::DeliverAssignmentChanges() {
         recheck_partitions_ = true;
         const int32_t highest = *std::max_element(change.partitions.begin(), change.partitions.end());
         if (highest >= opened_partitions_) return PartitionsGrownError(absl::StrCat("at least ", highest + 1));
+      }
+      // Where each starts (the group's committed offset): PositionAfterEnd
+      // reports only a position past it. Unknown if the coordinator does
+      // not answer: then at worst one commit too many.
+      KafkaPartitionList starts(rd_kafka_topic_partition_list_new(static_cast<int>(change.partitions.size())));
+      for (int32_t p : change.partitions) {
+        rd_kafka_topic_partition_list_add(starts.get(), options_.endpoint.topic.c_str(), p);
+      }
+      if (rd_kafka_committed(consumer_.get(), starts.get(), 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (int i = 0; i < starts->cnt; ++i) {
+          const rd_kafka_topic_partition_t& e = starts->elems[i];
+          if (e.err == RD_KAFKA_RESP_ERR_NO_ERROR && e.offset >= 0) State(e.partition).committed = e.offset;
+        }
       }
       if (listener_ != nullptr) {
         if (auto s = listener_->OnPartitionsAssigned(change.partitions); !s.ok()) return s;
@@ -519,6 +548,13 @@ absl::Status KafkaSource::Commit() {
     if (e.err == RD_KAFKA_RESP_ERR_NO_ERROR) State(e.partition).committed = e.offset;
   }
   return absl::OkStatus();
+}
+
+int64_t KafkaSource::PositionAfterEnd(int32_t partition) const {
+  if (partition < 0 || static_cast<size_t>(partition) >= partitions_.size()) return -1;
+  const PartitionState& s = partitions_[static_cast<size_t>(partition)];
+  if (!s.assigned || s.eof_offset < 0 || s.eof_offset <= std::max(s.next_offset, s.committed)) return -1;
+  return s.eof_offset;
 }
 
 int64_t KafkaSource::Lag() const {

@@ -76,6 +76,7 @@ class KafkaSource final : public Source {
   absl::Status Commit() override;
   void SetPartitionListener(PartitionListener* listener) override { listener_ = listener; }
   int64_t Lag() const override;
+  int64_t PositionAfterEnd(int32_t partition) const override;
   // Pauses every assigned partition and serves the consumer (group
   // membership, rebalances) for `wait`; messages it still delivers are kept
   // for the next Poll, which resumes the partitions.
@@ -83,6 +84,12 @@ class KafkaSource final : public Source {
   // Seeks every assigned partition to the group's committed offset (or, with
   // none, to where starting_offsets says).
   absl::Status Rewind() override;
+
+  // Turns a running source into an available-now one: the run ends once
+  // every partition is processed up to its end offset now (see
+  // KafkaSourceOptions::available_now). For a topic that another part of the
+  // job writes (the repartition topic), called once that writer is done.
+  absl::Status BeginAvailableNow();
 
   const std::string& topic() const { return options_.endpoint.topic; }
   // The topic's partitions when the source was opened.
@@ -128,6 +135,8 @@ class KafkaSource final : public Source {
   };
 
   absl::Status Connect();
+  // Reads each partition's start and end offsets now (available-now).
+  absl::Status MeasureEnds();
   // Hands the queued changes to the listener, in order.
   absl::Status DeliverAssignmentChanges();
   // Fetches up to options_.max_batch messages into `out` (replacing it),

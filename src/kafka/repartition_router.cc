@@ -60,8 +60,18 @@ absl::Status RepartitionRouter::Route(const RecordBatch& batch) {
       }
       std::string_view bytes = r.bytes;
       if (error.reason == DeadLetterReason::kTooLarge) bytes = bytes.substr(0, kTooLargeKeptBytes);
+      // The counting side keeps the job's totals: a small record stands
+      // for the invalid one there (each input partition's in one place).
+      const Uuid stand_in{0, static_cast<uint64_t>(r.origin.partition)};
+      EncodeRepartitionKey(stand_in, &key_);
+      EncodeRepartitionInvalid(error.reason, r.origin, &value_);
+      if (auto s = producer.ProduceTo(options_.repartition_topic, RepartitionPartition(stand_in, options_.partitions),
+                                      key_, std::string_view(value_));
+          !s.ok()) {
+        return s;
+      }
       letters_.push_back(DeadLetter{error.reason, std::move(error.detail), std::string(bytes), r.origin});
-      transaction_bytes_ += bytes.size();
+      transaction_bytes_ += bytes.size() + value_.size();
     }
     const auto p = static_cast<size_t>(r.origin.partition);
     if (p >= next_offset_.size()) next_offset_.resize(p + 1, -1);

@@ -116,6 +116,7 @@ absl::Status TriggerLoop::Process(const RecordBatch& batch) {
     const std::vector<DeadLetter>& letters = (*task)->processor().dead_letters();
     const size_t letters_before = letters.size();
     (*task)->processor().ProcessBatch(records.subspan(begin, end - begin), batch.padded);
+    if (!(*task)->processor().error().ok()) return (*task)->processor().error();
     for (size_t i = letters_before; i < letters.size(); ++i) dead_letter_bytes_pending_ += MemoryBytes(letters[i]);
     (*task)->next_position = records[end - 1].origin.position + 1;
     (*task)->dirty = true;
@@ -144,6 +145,12 @@ absl::Status TriggerLoop::Trigger(bool final, bool end_of_input) {
   output_.clear();
   size_t dedup_entries = 0, state_bytes = 0;
   tasks_.ForEach([&](Task& task) {
+    // Past the last record, only entries that are not records (commit
+    // markers): commit the position past them too.
+    if (const int64_t end = source_.PositionAfterEnd(task.partition()); end > task.next_position) {
+      task.next_position = end;
+      task.dirty = true;
+    }
     const size_t updates_before = output_.updates.size(), finalized_before = output_.finalized.size();
     task.processor().Trigger(&output_, finalize_all);
     dedup_entries += task.stores().dedup->size();

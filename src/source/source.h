@@ -89,6 +89,17 @@ class Source {
     return absl::UnimplementedError(absl::StrCat(Describe(), ": cannot go back to a committed position"));
   }
 
+  // The position past the end of `partition` as the source last found it,
+  // when every record before it has been delivered but the last delivered
+  // record is not the last entry before it (a transactional topic's commit
+  // markers, or aborted records, follow it); -1 otherwise. The runtime
+  // commits it, so that the committed position reaches the partition's end
+  // (--available-now of other members compares it with the end).
+  virtual int64_t PositionAfterEnd(int32_t partition) const {
+    (void)partition;
+    return -1;
+  }
+
   // Records in the source not yet delivered (consumer lag), or -1 if unknown.
   virtual int64_t Lag() const { return -1; }
 };

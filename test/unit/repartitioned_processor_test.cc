@@ -70,5 +70,16 @@ TEST_F(RepartitionedProcessorTest, AValueThatIsNotARepartitionRecordIsAnError) {
   EXPECT_EQ(processor_.counts().records, 1);
 }
 
+TEST_F(RepartitionedProcessorTest, AnInvalidInputRecordIsCountedWithoutADeadLetter) {
+  std::string value;
+  EncodeRepartitionInvalid(DeadLetterReason::kBadUuid, RecordOrigin{2, 55}, &value);
+  EXPECT_EQ(Feed(value, 0), Verdict::kInvalid);
+  EXPECT_TRUE(processor_.dead_letters().empty());  // sub-topology 0 wrote it
+  EXPECT_EQ(processor_.counts().records, 1);
+  EXPECT_EQ(processor_.counts().invalid, 1);
+  EXPECT_EQ(processor_.counts().invalid_by_reason[static_cast<int>(DeadLetterReason::kBadUuid)], 1);
+  EXPECT_TRUE(processor_.error().ok());
+}
+
 }  // namespace
 }  // namespace tally
