@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -41,6 +42,7 @@
 #include "kafka/job_settings.h"
 #include "kafka/kafka_source.h"
 #include "kafka/kafka_transaction.h"
+#include "kafka/repartition_router.h"
 #include "kafka/standby_tasks.h"
 #include "kafka/transactional_committer.h"
 #include "state/state_dir.h"
@@ -119,6 +121,10 @@ KafkaFlags ParseKafkaFlags(const RunFlags& flags) {
 std::optional<std::string> CheckSourceFlags(const RunFlags& flags, const KafkaFlags& kafka) {
   if (kafka.input) {
     if (flags.state_dir.empty()) throw UsageError{"--state-dir: must name a directory"};
+    if (flags.partitions != 0 && flags.input_keyed_by_user) {
+      throw UsageError{"--partitions is the repartition topic's partition count; with --input-keyed-by-user the input "
+                       "is counted as it is partitioned, without one"};
+    }
     return std::nullopt;
   }
   if (flags.available_now) {
@@ -129,6 +135,9 @@ std::optional<std::string> CheckSourceFlags(const RunFlags& flags, const KafkaFl
   }
   if (flags.standby_replicas != 0) {
     throw UsageError{"--standby-replicas applies to a Kafka source: it keeps copies of other processes' task state"};
+  }
+  if (flags.partitions != 0) {
+    throw UsageError{"--partitions applies to a Kafka source: it is the repartition topic's partition count"};
   }
   if (flags.state_dir != RunFlags{}.state_dir) {
     throw UsageError{"--state-dir applies to a Kafka source; a file source is read whole by every run"};
@@ -156,17 +165,6 @@ absl::StatusOr<std::unique_ptr<Source>> OpenSource(const RunFlags& flags, const 
     options.refuse_new_partitions = true;
     auto source = KafkaSource::Open(options);
     if (!source.ok()) return source.status();
-    // Each partition is counted by its own task: on a topic not keyed by
-    // learner, one learner's day would be counted in several tasks, each
-    // writing its partial count to the same row. Refuse rather than be wrong.
-    if ((*source)->partition_count() > 1 && !flags.input_keyed_by_user) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          (*source)->Describe(), " has ", (*source)->partition_count(),
-          " partitions, and tally counts each partition on its own: that is exact only if every learner's records "
-          "are in one partition. If the producer keys each record by its UserUUID (tally produce does), run with "
-          "--input-keyed-by-user (tally then checks every key). A topic not keyed by learner cannot be counted "
-          "exactly yet (tally does not repartition it): key it by UserUUID, or use a topic with one partition"));
-    }
     return std::unique_ptr<Source>(std::move(*source));
   }
   auto source = FileSource::Open(*FileSourcePath(flags.source), flags.max_record_bytes);
@@ -286,6 +284,23 @@ DeadLetterSpec CheckDeadLetterFlags(const RunFlags& flags, const KafkaFlags& kaf
 
 // `file` is the dead-letter file, created beforehand with the other local
 // outputs, if the letters go to a file.
+// The source of the counting sub-topology of a repartitioned job: the
+// repartition topic, in the job's group; available-now (if asked) once the
+// routing sub-topology has routed the whole input (`routed`).
+absl::StatusOr<std::unique_ptr<KafkaSource>> OpenRepartitionSource(const RunFlags& flags, const KafkaFlags& kafka,
+                                                                   const std::string& topic,
+                                                                   const std::atomic<bool>* routed) {
+  KafkaSourceOptions options;
+  options.endpoint = *kafka.input;
+  options.endpoint.topic = topic;
+  options.group = flags.group;
+  options.starting_offsets = StartingOffsets::kEarliest;  // everything routed is counted
+  options.properties = kafka.properties;
+  options.refuse_new_partitions = true;
+  if (flags.available_now) options.available_now_when = routed;
+  return KafkaSource::Open(options);
+}
+
 absl::StatusOr<std::unique_ptr<DeadLetterSink>> OpenDeadLetterSink(const DeadLetterSpec& spec,
                                                                    const KafkaFlags& kafka, const Source& source,
                                                                    KafkaTransaction* transaction,
@@ -459,12 +474,21 @@ struct Job {
   std::unique_ptr<Sink> sink;
   std::unique_ptr<DeadLetterSink> dead_letters;
   std::unique_ptr<AtomicOutputFile> summary;
+  // A topic not keyed by learner is repartitioned: sub-topology 0 (the
+  // router) reads it with its own consumer and transactions, and `source`
+  // is then the repartition topic. Null otherwise.
+  std::string repartition_topic;
+  int32_t repartition_partitions = 0;
+  std::atomic<bool> routed{false};  // the router has routed the whole input (available-now)
+  std::unique_ptr<KafkaSource> router_source;
+  std::unique_ptr<KafkaTransaction> router_transaction;
+  std::unique_ptr<KafkaDeadLetterSink> router_dead_letters;
 };
 
 // The settings this process runs its Kafka job with (kafka/job_settings.h).
 // A csv sink counts by its kind only: its file is this process's own output.
 JobSettings JobSettingsOf(const RunFlags& flags, const KafkaFlags& kafka, const SinkSpec& sink,
-                          const DeadLetterSpec& dead_letters) {
+                          const DeadLetterSpec& dead_letters, int32_t repartition_partitions) {
   JobSettings s;
   s.input_topic = kafka.input->topic;
   s.lateness = DurationFlag("--lateness", flags.lateness);
@@ -477,6 +501,7 @@ JobSettings JobSettingsOf(const RunFlags& flags, const KafkaFlags& kafka, const 
   s.sink = sink.csv ? "csv" : RedactUserinfo(flags.sink);
   s.dead_letter_topic = dead_letters.topic->topic;
   s.input_keyed_by_user = flags.input_keyed_by_user;
+  s.repartition_partitions = repartition_partitions;
   return s;
 }
 
@@ -529,6 +554,27 @@ absl::Status OpenJob(const RunFlags& flags, const KafkaFlags& kafka, Job* job) {
     auto transaction = KafkaTransaction::Open(kafka.input->bootstrap_servers, instance, kafka.properties);
     if (!transaction.ok()) return transaction.status();
     job->transaction = std::move(*transaction);
+    const int32_t input_partitions = job->kafka_source->partition_count();
+    if (!flags.input_keyed_by_user && (input_partitions > 1 || flags.partitions > 1)) {
+      // Each task counts its partition alone, so a learner's records must
+      // all be in one: re-key them through the repartition topic.
+      job->repartition_partitions = flags.partitions > 0 ? flags.partitions : input_partitions;
+      job->repartition_topic = RepartitionTopicName(flags.group, kafka.input->topic);
+      if (auto s = EnsureRepartitionTopic(job->transaction->producer().handle(), job->repartition_topic,
+                                          job->repartition_partitions);
+          !s.ok()) {
+        return s;
+      }
+      auto router_transaction =
+          KafkaTransaction::Open(kafka.input->bootstrap_servers, absl::StrCat(instance, "-route"), kafka.properties);
+      if (!router_transaction.ok()) return router_transaction.status();
+      job->router_transaction = std::move(*router_transaction);
+      auto counted = OpenRepartitionSource(flags, kafka, job->repartition_topic, &job->routed);
+      if (!counted.ok()) return counted.status();
+      job->router_source.reset(static_cast<KafkaSource*>(job->source.release()));
+      job->kafka_source = counted->get();
+      job->source = std::move(*counted);
+    }
     job->changelog_topic = ChangelogTopicName(flags.group, job->kafka_source->topic());
     if (auto s = EnsureChangelogTopic(job->transaction->producer().handle(), job->changelog_topic,
                                       job->kafka_source->partition_count());
@@ -539,9 +585,9 @@ absl::Status OpenJob(const RunFlags& flags, const KafkaFlags& kafka, Job* job) {
     // other settings than its job's writes nothing. A new job's settings are
     // recorded below, once the start has succeeded.
     job->settings_topic = {kafka.input->bootstrap_servers, kafka.properties, flags.group,
-                           JobSettingsTopicName(flags.group, job->kafka_source->topic())};
+                           JobSettingsTopicName(flags.group, kafka.input->topic)};
     auto recorded = CheckJobSettings(job->transaction->producer().handle(), job->settings_topic,
-                                     JobSettingsOf(flags, kafka, sink_spec, dead_letter_spec));
+                                     JobSettingsOf(flags, kafka, sink_spec, dead_letter_spec, job->repartition_partitions));
     if (!recorded.ok()) return recorded.status();
     job->settings_recorded = *recorded;
   }
@@ -552,8 +598,12 @@ absl::Status OpenJob(const RunFlags& flags, const KafkaFlags& kafka, Job* job) {
       OpenDeadLetterSink(dead_letter_spec, kafka, *job->source, job->transaction.get(), std::move(dead_letter_file));
   if (!dead_letters.ok()) return dead_letters.status();
   job->dead_letters = std::move(*dead_letters);
+  if (job->router_transaction) {
+    job->router_dead_letters = std::make_unique<KafkaDeadLetterSink>(job->router_transaction->producer(),
+                                                                     *dead_letter_spec.topic, kafka.input->topic);
+  }
   if (job->kafka_source != nullptr && !job->settings_recorded) {
-    return RecordJobSettings(job->settings_topic, JobSettingsOf(flags, kafka, sink_spec, dead_letter_spec));
+    return RecordJobSettings(job->settings_topic, JobSettingsOf(flags, kafka, sink_spec, dead_letter_spec, job->repartition_partitions));
   }
   return absl::OkStatus();
 }
@@ -678,7 +728,39 @@ int Run(const RunFlags& flags) {
   SystemClock clock;
   const absl::Time start = absl::Now();
   const double cpu_start = CpuSeconds();
+  // A repartitioned job runs its two sub-topologies side by side: the router
+  // on a thread of its own, the counting trigger loop here. A stop reaches
+  // the router first; once it has committed, the counter stops too (as it
+  // does when the router fails).
+  std::atomic<bool> counter_stop{false};
+  std::atomic<bool> counter_ended{false};
+  absl::StatusOr<RepartitionRouterResult> routed = RepartitionRouterResult{};
+  std::thread router_thread;
+  if (job.router_source) {
+    options.processor.input_repartitioned = true;
+    options.stop = &counter_stop;
+    RepartitionRouterOptions router_options;
+    router_options.repartition_topic = job.repartition_topic;
+    router_options.partitions = job.repartition_partitions;
+    router_options.field_names = options.processor.field_names;
+    router_options.input_zone = options.processor.input_zone;
+    router_options.max_record_bytes = options.processor.max_record_bytes;
+    router_options.trigger_interval = options.trigger_interval;
+    router_options.stop = &StopRequestedFlag();
+    router_options.stop_too = &counter_ended;
+    router_thread = std::thread([&job, &routed, &counter_stop, router_options] {
+      RepartitionRouter router(*job.router_source, *job.router_transaction, *job.router_dead_letters, router_options);
+      routed = router.Run();
+      job.routed = true;  // available-now: the counter's end is known now
+      if (!routed.ok() || StopRequested()) counter_stop = true;
+    });
+  }
   auto result = RunPipeline(*job.source, *job.sink, *job.dead_letters, *stores, options, clock);
+  if (router_thread.joinable()) {
+    counter_ended = true;
+    router_thread.join();
+    if (!routed.ok()) return Fail(routed.status());
+  }
   if (!result.ok()) return Fail(result.status());
   if (result->stopped && job.kafka_source == nullptr) return StoppedBeforeTheEnd(job.source->Describe());
   // Each output file is prepared (written, synced, closed) by its Commit, and
@@ -740,6 +822,10 @@ CLI::App* AddRunCommand(CLI::App& app, RunFlags* f) {
             "anew), then exit; see docs/fault-tolerance.md");
   AddSwitch(run, "--available-now", &f->available_now,
             "Kafka: process what the topic holds when the run starts, write, commit and exit");
+  AddFlag(run, "--partitions", &f->partitions,
+          "Kafka, a topic not keyed by learner: partitions of the repartition topic GROUP-TOPIC-repartition, the job's "
+          "parallelism (0: the input's count)")
+      ->check(WholeNumber(0, 100000));
   AddFlag(run, "--standby-replicas", &f->standby_replicas,
           "Kafka: keep warm copies of this many other processes' task state (from their changelogs), so that a "
           "failover restores only the changelog's tail")

@@ -30,6 +30,8 @@ struct RunFlags {
   bool available_now = false;
   // The producer keys each record by its UserUUID: count per input partition.
   bool input_keyed_by_user = false;
+  // Partitions of the repartition topic (0: the input's count).
+  int partitions = 0;
   // Where a Kafka source's task state lives (durable, exactly once).
   std::string state_dir = "tally-state";
   std::string startup_wait = "2m";

@@ -18,6 +18,37 @@ std::string JobSettingsTopicName(const std::string& group, const std::string& in
   return absl::StrCat(group, "-", input_topic, "-settings");
 }
 
+std::string RepartitionTopicName(const std::string& group, const std::string& input_topic) {
+  return absl::StrCat(group, "-", input_topic, "-repartition");
+}
+
+absl::Status EnsureRepartitionTopic(rd_kafka_t* client, const std::string& topic, int32_t partitions,
+                                    absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  const std::string servers = ClientBootstrapServers(client);
+  const std::string where = absl::StrCat("kafka://", servers, ": repartition topic '", topic, "'");
+  const CreateTopicResult created =
+      CreateTopic(client, topic, partitions, {{"cleanup.policy", "delete"}, {"retention.ms", "-1"}}, deadline);
+  auto count = TopicPartitionCount(client, topic, /*wait_for_it=*/created.err == RD_KAFKA_RESP_ERR_NO_ERROR, deadline);
+  if (!count.ok()) return count.status();
+  if (*count == 0) {
+    if (created.err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+      return absl::UnavailableError(absl::StrCat(where, ": the cluster did not create it within ",
+                                                 absl::FormatDuration(timeout)));
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        where, ": cannot create it (", created.text, "); create it yourself: kafka-topics --bootstrap-server ",
+        servers, " --create --topic ", topic, " --partitions ", partitions, " --config retention.ms=-1"));
+  }
+  if (*count != partitions) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        where, " has ", *count, " partitions, but the job asks for ", partitions,
+        " (--partitions, by default the input's count): a learner's partition depends on the count. Run with "
+        "--partitions ", *count, ", or start a new job (another --group)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status EnsureChangelogTopic(rd_kafka_t* client, const std::string& topic, int32_t partitions,
                                   absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;

@@ -26,6 +26,18 @@ std::string ChangelogTopicName(const std::string& group, const std::string& inpu
 // "<group>-<input topic>-settings".
 std::string JobSettingsTopicName(const std::string& group, const std::string& input_topic);
 
+// The repartition topic of a job on a topic not keyed by learner:
+// "GROUP-TOPIC-repartition" (Kafka Streams' name for the same thing).
+std::string RepartitionTopicName(const std::string& group, const std::string& input_topic);
+
+// Creates the repartition topic with `partitions` partitions if missing
+// (cleanup.policy=delete, no time limit: the job deletes what it consumed,
+// DeleteRecords, once committed); an existing one must have exactly
+// `partitions` (a learner's partition is a hash modulo the count: another
+// count would split learners). FailedPrecondition naming the fix otherwise.
+absl::Status EnsureRepartitionTopic(rd_kafka_t* client, const std::string& topic, int32_t partitions,
+                                    absl::Duration timeout = absl::Seconds(30));
+
 // Makes sure `topic` exists with at least `partitions` partitions and
 // cleanup.policy=compact, creating it if missing (replication factor: the
 // broker's default.replication.factor, i.e. -1 in CreateTopics). `client` is

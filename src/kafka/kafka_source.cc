@@ -468,6 +468,9 @@ absl::Status KafkaSource::Poll(absl::Duration max_wait, RecordBatch* batch) {
   batch->padded = false;
   batch->end_of_input = false;
   batch->end_of_run = false;
+  if (options_.available_now_when != nullptr && !options_.available_now && options_.available_now_when->load()) {
+    if (auto s = BeginAvailableNow(); !s.ok()) return s;
+  }
   if (options_.available_now) {
     if (!AvailableNowDone() && absl::Now() >= next_committed_check_) {
       RefreshGroupCommitted();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,6 +37,10 @@ struct KafkaSourceOptions {
   // two tasks. Poll then fails, naming the topic and both partition counts,
   // rather than count wrong.
   bool refuse_new_partitions = false;
+  // Not available-now at the start, but from the first Poll after this is
+  // true (BeginAvailableNow): for the repartition topic, whose end is known
+  // once the job's first sub-topology has routed the whole input.
+  const std::atomic<bool>* available_now_when = nullptr;
   // How long Open waits for the cluster to answer.
   absl::Duration connect_timeout = absl::Seconds(10);
   size_t max_batch = 8192;

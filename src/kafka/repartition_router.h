@@ -26,7 +26,10 @@ struct RepartitionRouterOptions {
   // A transaction commits early once this much was produced in it.
   size_t max_transaction_bytes = 16 << 20;
   absl::Duration max_poll_wait = absl::Milliseconds(200);
-  const std::atomic<bool>* stop = nullptr;  // set: commit and return
+  // Either set: commit what is routed and return (a stop was asked for; the
+  // counting side of the job has ended).
+  const std::atomic<bool>* stop = nullptr;
+  const std::atomic<bool>* stop_too = nullptr;
 };
 
 // What a router run did.
@@ -67,7 +70,10 @@ class RepartitionRouter final : public PartitionListener {
   // Aborted: redo from the last commit (AbortAndRewind).
   absl::Status Commit();
   absl::Status AbortAndRewind();
-  bool StopRequested() const { return options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed); }
+  bool StopRequested() const {
+    return (options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed)) ||
+           (options_.stop_too != nullptr && options_.stop_too->load(std::memory_order_relaxed));
+  }
 
   KafkaSource& source_;
   KafkaTransaction& transaction_;
