@@ -44,6 +44,7 @@
 #include "kafka/kafka_transaction.h"
 #include "kafka/repartition_router.h"
 #include "kafka/standby_tasks.h"
+#include "kafka/topic_admin.h"
 #include "kafka/transactional_committer.h"
 #include "state/state_dir.h"
 #include "source/file_source.h"
@@ -572,6 +573,7 @@ absl::Status OpenJob(const RunFlags& flags, const KafkaFlags& kafka, Job* job) {
       auto counted = OpenRepartitionSource(flags, kafka, job->repartition_topic, &job->routed);
       if (!counted.ok()) return counted.status();
       job->router_source.reset(static_cast<KafkaSource*>(job->source.release()));
+      job->router_source->AcceptNewPartitions();
       job->kafka_source = counted->get();
       job->source = std::move(*counted);
     }
@@ -721,6 +723,21 @@ int Run(const RunFlags& flags) {
       // The task set is the process's own partitions now. A stopping run
       // has no use for standbys: it ends without delay.
       if (s != nullptr && !StopRequested()) s->Update(tasks.Partitions());
+      // The repartition topic's records below what was just committed are
+      // consumed for good: delete them (Kafka Streams purges its
+      // repartition topics so). A failure only delays it to the next commit.
+      if (!job.repartition_topic.empty()) {
+        std::vector<std::pair<int32_t, int64_t>> consumed;
+        tasks.ForEach([&](Task& task) {
+          if (task.staged_position >= 0) consumed.emplace_back(task.partition(), task.staged_position);
+        });
+        if (absl::Status purged = DeleteRecordsBefore(job.transaction->producer().handle(), job.repartition_topic,
+                                                      consumed, absl::Now() + absl::Seconds(5));
+            !purged.ok()) {
+          LogLine("tally", absl::StrCat("could not delete consumed repartition records (next commit tries again): ",
+                                        purged.message()));
+        }
+      }
       return absl::OkStatus();
     });
     options.committer = after_commit.get();

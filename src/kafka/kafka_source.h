@@ -96,6 +96,11 @@ class KafkaSource final : public Source {
   // job writes (the repartition topic), called once that writer is done.
   absl::Status BeginAvailableNow();
 
+  // A stateless reader of the topic (the repartition step's router) may
+  // take partitions added while it runs: the learners' partitions are the
+  // repartition topic's, which do not change.
+  void AcceptNewPartitions() { options_.refuse_new_partitions = false; }
+
   const std::string& topic() const { return options_.endpoint.topic; }
   // The topic's partitions when the source was opened.
   int32_t partition_count() const { return static_cast<int32_t>(partitions_.size()); }

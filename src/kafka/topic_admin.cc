@@ -143,4 +143,33 @@ absl::StatusOr<int> TopicPartitionCount(rd_kafka_t* client, const std::string& t
   }
 }
 
+absl::Status DeleteRecordsBefore(rd_kafka_t* client, const std::string& topic,
+                                 const std::vector<std::pair<int32_t, int64_t>>& before, absl::Time deadline) {
+  if (before.empty()) return absl::OkStatus();
+  KafkaPartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(before.size())));
+  for (const auto& [partition, offset] : before) {
+    rd_kafka_topic_partition_list_add(offsets.get(), topic.c_str(), partition)->offset = offset;
+  }
+  rd_kafka_DeleteRecords_t* request = rd_kafka_DeleteRecords_new(offsets.get());
+  KafkaAdminOptions options = MakeAdminOptions(client, RD_KAFKA_ADMIN_OP_DELETERECORDS, deadline);
+  KafkaQueue queue(rd_kafka_queue_new(client));
+  rd_kafka_DeleteRecords(client, &request, 1, options.get(), queue.get());
+  rd_kafka_DeleteRecords_destroy(request);
+  KafkaEvent event = AwaitResult(queue.get(), deadline);
+  if (event == nullptr) return absl::DeadlineExceededError(absl::StrCat("DeleteRecords on '", topic, "': no answer"));
+  if (rd_kafka_resp_err_t err = rd_kafka_event_error(event.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(
+        absl::StrCat("DeleteRecords on '", topic, "': ", rd_kafka_event_error_string(event.get())));
+  }
+  const rd_kafka_topic_partition_list_t* result =
+      rd_kafka_DeleteRecords_result_offsets(rd_kafka_event_DeleteRecords_result(event.get()));
+  for (int i = 0; result != nullptr && i < result->cnt; ++i) {
+    if (result->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return absl::UnavailableError(absl::StrCat("DeleteRecords on '", topic, "' partition ", result->elems[i].partition,
+                                                 ": ", KafkaErrorText(result->elems[i].err)));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace tally

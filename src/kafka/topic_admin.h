@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "kafka/kafka_config.h"
 
@@ -55,5 +56,12 @@ absl::StatusOr<std::string> TopicCleanupPolicy(rd_kafka_t* client, const std::st
 // `deadline`.
 absl::StatusOr<int> TopicPartitionCount(rd_kafka_t* client, const std::string& topic, bool wait_for_it,
                                         absl::Time deadline);
+
+// Deletes the records of `topic` before each (partition, offset) of
+// `before` (Kafka's DeleteRecords: the log start moves up to the offset).
+// What the broker refuses or does not answer by `deadline` is returned, and
+// nothing else is undone: deleting is only a cleanup.
+absl::Status DeleteRecordsBefore(rd_kafka_t* client, const std::string& topic,
+                                 const std::vector<std::pair<int32_t, int64_t>>& before, absl::Time deadline);
 
 }  // namespace tally
