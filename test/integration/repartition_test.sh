@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The repartition step against the real local broker (127.0.0.1:9092): a
+# 3-partition topic written with no keys (a learner's events spread over
+# every partition) is counted exactly. tally re-keys each valid record by
+# learner into GROUP-TOPIC-repartition (sub-topology 0) and counts from there
+# (sub-topology 1): the csv equals the file run of the same stream row by
+# row, the summary equals the file run's (each record once, invalid ones
+# included), and the dead-letter topic holds each invalid record once, with
+# its input partition and offset. Then a second --available-now run of the
+# group finds nothing new, and the consumed repartition records are deleted.
+# Usage: bash repartition_test.sh /path/to/tally
+stack=$(cd "$(dirname "$0")/../.." && pwd)/scripts/local-stack  # before lib.sh moves to a temporary directory
+source "$(dirname "$0")/../cli/lib.sh"
+
+id="$$_$(date +%s)"
+kafka="kafka://127.0.0.1:9092"
+topic="repart_$id"
+group="repart_$id"
+trap '"$stack" kafka-topics --delete --topic "repart_$id.*" >/dev/null 2>&1; _on_exit' EXIT
+
+# No record late (the interleaving of input partitions decides nothing).
+expect_exit 0 "$TALLY" generate --events 6000 --learners 200 --days 3 --seed 31 --duplicate-ratio 0.05 \
+  --late-ratio 0 --invalid-ratio 0.02 --output events.jsonl
+expect_exit 0 "$TALLY" run --source file:events.jsonl --sink csv:reference.csv --summary reference.json \
+  --dead-letter file:reference-dl.jsonl
+sorted_rows reference.csv >reference-rows.csv
+
+expect_exit 0 "$stack" kafka-topics --create --topic "$topic" --partitions 3
+expect_exit 0 "$TALLY" produce --from file:events.jsonl --to "$kafka/$topic" --key-field ""
+
+expect_exit 0 timeout 180 "$TALLY" run --source "$kafka/$topic" --group "$group" --state-dir state --available-now \
+  --sink csv:out.csv --summary out.json --trigger 1s
+sorted_rows out.csv >out-rows.csv
+expect_file_eq out-rows.csv reference-rows.csv
+expect_file_eq out.json reference.json
+expect_exit 0 "$stack" kafka-topics --describe --topic "$group-$topic-repartition"
+expect_contains "$out" "PartitionCount: 3"
+
+# Each invalid record once in the dead letters, with its input partition
+# and offset (distinct pairs), read committed.
+invalid=$(wc -l <reference-dl.jsonl)
+expect_exit 0 timeout 120 "$stack" kafka-console-consumer --topic "$topic.dead-letters" --from-beginning \
+  --max-messages "$invalid" --timeout-ms 30000 --property print.headers=true --property print.value=false \
+  --consumer-property isolation.level=read_committed
+grep -o 'tally.source.partition:[0-9]*,tally.source.offset:[0-9]*' "$out" | sort -u >dl-origins.txt
+expect_eq "$(wc -l <dl-origins.txt)" "$invalid" "distinct dead letters"
+
+# The group committed everything: a second run reads nothing new, and its
+# state still holds the totals.
+expect_exit 0 timeout 180 "$TALLY" run --source "$kafka/$topic" --group "$group" --state-dir state --available-now \
+  --sink csv:again.csv --summary again.json
+expect_file_eq again.json reference.json
+
+# A different --partitions for the same job is refused.
+expect_exit 1 timeout 60 "$TALLY" run --source "$kafka/$topic" --group "$group" --state-dir state2 --available-now \
+  --sink csv:other.csv --partitions 5
+expect_contains "$err" "repartition topic '$group-$topic-repartition' has 3 partitions"
+
+finish
