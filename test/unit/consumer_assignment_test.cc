@@ -1,14 +1,13 @@
 #include "kafka/consumer_assignment.h"
 
 #include <string>
+#include <vector>
 
-#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace tally {
 namespace {
 
-using ::testing::ElementsAre;
 
 std::string Int16(int v) { return {static_cast<char>((v >> 8) & 0xff), static_cast<char>(v & 0xff)}; }
 std::string Int32(int64_t v) {
@@ -28,7 +27,7 @@ TEST(ConsumerAssignmentTest, DecodesTopicsAndSkipsUserdata) {
   ASSERT_TRUE(topics.ok()) << topics.status();
   ASSERT_EQ(topics->size(), 2u);
   EXPECT_EQ((*topics)[0].topic, "events");
-  EXPECT_THAT((*topics)[0].partitions, ElementsAre(0, 3, 300));
+  EXPECT_EQ((*topics)[0].partitions, (std::vector<int32_t>{0, 3, 300}));
   EXPECT_EQ((*topics)[1].topic, "other");
   EXPECT_TRUE((*topics)[1].partitions.empty());
 }
@@ -36,10 +35,10 @@ TEST(ConsumerAssignmentTest, DecodesTopicsAndSkipsUserdata) {
 TEST(ConsumerAssignmentTest, NullUserdataAndNoUserdataAtAll) {
   auto with_null = ParseConsumerAssignment(Int16(0) + Int32(1) + Topic("t", {7}) + Int32(-1));
   ASSERT_TRUE(with_null.ok()) << with_null.status();
-  EXPECT_THAT((*with_null)[0].partitions, ElementsAre(7));
+  EXPECT_EQ((*with_null)[0].partitions, (std::vector<int32_t>{7}));
   auto without = ParseConsumerAssignment(Int16(3) + Int32(1) + Topic("t", {1, 2}));
   ASSERT_TRUE(without.ok()) << without.status();
-  EXPECT_THAT((*without)[0].partitions, ElementsAre(1, 2));
+  EXPECT_EQ((*without)[0].partitions, (std::vector<int32_t>{1, 2}));
 }
 
 TEST(ConsumerAssignmentTest, EmptyBytesAreNoAssignment) {
