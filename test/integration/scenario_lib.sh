@@ -41,10 +41,19 @@ declare -A pid_of=()
 cleanup_hooks=()
 topics=("$topic" "$topic.dead-letters" "$group-$topic-changelog")
 
-# Flags of every process of the job.
+# Flags of every process of the job. A script that sets keyed=0 before
+# sourcing this writes the stream with no keys, as the seed's producer does:
+# the job then repartitions it (GROUP-TOPIC-repartition).
+keyed=${keyed:-1}
 job_flags=(--source "$kafka/$topic" --group "$group" --sink "$cassandra/$table" --trigger 1s
-  --lateness "$lateness" --kafka "session.timeout.ms=$session_ms" --kafka heartbeat.interval.ms=1500
-  --input-keyed-by-user)
+  --lateness "$lateness" --kafka "session.timeout.ms=$session_ms" --kafka heartbeat.interval.ms=1500)
+key_field=UserUUID
+if ((keyed)); then
+  job_flags+=(--input-keyed-by-user)
+else
+  key_field=""
+  topics+=("$group-$topic-repartition" "$group-$group-$topic-repartition-changelog")
+fi
 
 scenario_cleanup() {
   local hook name p t f
@@ -86,7 +95,7 @@ scenario_topic() {
 
 # produce_chunk N: chunk N to the topic, keyed by learner.
 produce_chunk() {
-  expect_exit 0 "$TALLY" produce --from "file:chunk-$1.jsonl" --to "$kafka/$topic" --key-field UserUUID
+  expect_exit 0 "$TALLY" produce --from "file:chunk-$1.jsonl" --to "$kafka/$topic" --key-field "$key_field"
   expect_contains "$err" "0 failed"
 }
 # produce_chunk_slowly N: chunk N at 1,000 records a second, in the
@@ -94,7 +103,7 @@ produce_chunk() {
 # meets them with records read and not yet committed. await_producer waits
 # for its end.
 produce_chunk_slowly() {
-  "$TALLY" produce --from "file:chunk-$1.jsonl" --to "$kafka/$topic" --key-field UserUUID --rate 1000 \
+  "$TALLY" produce --from "file:chunk-$1.jsonl" --to "$kafka/$topic" --key-field "$key_field" --rate 1000 \
     >producer.out 2>producer.err &
   pid_of[producer]=$!
 }
