@@ -766,8 +766,15 @@ int Run(const RunFlags& flags) {
     router_options.stop = &StopRequestedFlag();
     router_options.stop_too = &counter_ended;
     router_thread = std::thread([&job, &routed, &counter_stop, router_options] {
-      RepartitionRouter router(*job.router_source, *job.router_transaction, *job.router_dead_letters, router_options);
-      routed = router.Run();
+      {
+        RepartitionRouter router(*job.router_source, *job.router_transaction, *job.router_dead_letters,
+                                 router_options);
+        routed = router.Run();
+      }
+      // Leave the group at once: a member that no longer polls would hold up
+      // every rebalance of the group (the counting side's included) until
+      // its max.poll.interval.ms ran out.
+      job.router_source.reset();
       job.routed = true;  // available-now: the counter's end is known now
       if (!routed.ok() || StopRequested()) counter_stop = true;
     });

@@ -65,13 +65,14 @@ expect_exit 0 "$TALLY" produce --from file:unkeyed.jsonl --to "$kafka/$topic" --
 expect_exit 0 timeout 120 "$stack" kafka-console-producer --topic "$topic" --property parse.key=true \
   --property key.separator=$'\t' --producer-property acks=all <miskeyed.tsv
 
-# ---- 0. without the flag, a topic of several partitions is refused ---------
-# (each partition is counted on its own: exact only if keyed by learner)
-expect_exit 1 timeout 120 "$TALLY" run --source "$kafka/$topic" --group "$group" --state-dir state --available-now \
-  --sink csv:unkeyed.csv
-expect_contains "$err" "$topic has 3 partitions"
-expect_contains "$err" "run with --input-keyed-by-user"
-expect_missing unkeyed.csv
+# ---- 0. without the flag, the topic is repartitioned: every record counts ---
+# (keys then mean nothing: each valid record is re-keyed by its UserUUID)
+expect_exit 0 "$TALLY" run --source file:events.jsonl --sink csv:all.csv
+sorted_rows all.csv >all-rows.csv
+expect_exit 0 timeout 120 "$TALLY" run --source "$kafka/$topic" --group "${group}_unkeyed" --state-dir state-unkeyed \
+  --available-now --sink csv:unkeyed.csv --dead-letter "$kafka/$topic.unkeyed-dead-letters"
+sorted_rows unkeyed.csv >unkeyed-rows.csv
+expect_file_eq unkeyed-rows.csv all-rows.csv
 
 # ---- 1. counted per partition, wrong keys dead-lettered ---------------------
 expect_exit 0 timeout 120 "$TALLY" run --source "$kafka/$topic" --group "$group" --state-dir state --available-now \
