@@ -18,6 +18,24 @@ std::string JobSettingsTopicName(const std::string& group, const std::string& in
   return absl::StrCat(group, "-", input_topic, "-settings");
 }
 
+namespace {
+
+// Why a topic the job needs is still missing after CreateTopic, and the
+// command that makes it by hand (`config`: its --config flags).
+absl::Status MissingTopicError(const std::string& where, const std::string& servers, const std::string& topic,
+                               int32_t partitions, const CreateTopicResult& created, absl::Duration timeout,
+                               const std::string& config) {
+  if (created.err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+    return absl::UnavailableError(
+        absl::StrCat(where, ": the cluster did not create it within ", absl::FormatDuration(timeout)));
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      where, ": cannot create it (", created.text, "); create it yourself: kafka-topics --bootstrap-server ", servers,
+      " --create --topic ", topic, " --partitions ", partitions, " ", config));
+}
+
+}  // namespace
+
 std::string RepartitionTopicName(const std::string& group, const std::string& input_topic) {
   return absl::StrCat(group, "-", input_topic, "-repartition");
 }
@@ -32,13 +50,7 @@ absl::Status EnsureRepartitionTopic(rd_kafka_t* client, const std::string& topic
   auto count = TopicPartitionCount(client, topic, /*wait_for_it=*/created.err == RD_KAFKA_RESP_ERR_NO_ERROR, deadline);
   if (!count.ok()) return count.status();
   if (*count == 0) {
-    if (created.err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
-      return absl::UnavailableError(absl::StrCat(where, ": the cluster did not create it within ",
-                                                 absl::FormatDuration(timeout)));
-    }
-    return absl::FailedPreconditionError(absl::StrCat(
-        where, ": cannot create it (", created.text, "); create it yourself: kafka-topics --bootstrap-server ",
-        servers, " --create --topic ", topic, " --partitions ", partitions, " --config retention.ms=-1"));
+    return MissingTopicError(where, servers, topic, partitions, created, timeout, "--config retention.ms=-1");
   }
   if (*count != partitions) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -66,13 +78,7 @@ absl::Status EnsureChangelogTopic(rd_kafka_t* client, const std::string& topic, 
   auto count = TopicPartitionCount(client, topic, /*wait_for_it=*/false, deadline);
   if (!count.ok()) return count.status();
   if (*count == 0) {
-    if (created.err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
-      return absl::UnavailableError(absl::StrCat(where, ": the cluster did not create it within ",
-                                                 absl::FormatDuration(timeout)));
-    }
-    return absl::FailedPreconditionError(absl::StrCat(
-        where, ": cannot create it (", created.text, "); create it yourself: kafka-topics --bootstrap-server ",
-        servers, " --create --topic ", topic, " --partitions ", partitions, " --config cleanup.policy=compact"));
+    return MissingTopicError(where, servers, topic, partitions, created, timeout, "--config cleanup.policy=compact");
   }
 
   auto policy = TopicCleanupPolicy(client, topic, deadline);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "kafka/kafka_config.h"
 #include "kafka/kafka_producer.h"
@@ -95,5 +96,19 @@ class KafkaTransaction {
   absl::Duration transaction_timeout_;
   bool in_transaction_ = false;
 };
+
+// Runs `call` (a step of a transaction) until it succeeds, fails for a
+// reason a retry cannot cure, or `give_up` is less than half a second away:
+// a step that fails retriably (Unavailable, DeadlineExceeded: a broker away)
+// leaves the transaction intact.
+template <typename Call>
+absl::Status RetryTransactionStep(absl::Time give_up, Call&& call) {
+  for (;;) {
+    absl::Status s = call();
+    const bool retriable = absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s);
+    if (!retriable || absl::Now() + absl::Milliseconds(500) >= give_up) return s;
+    absl::SleepFor(absl::Milliseconds(500));
+  }
+}
 
 }  // namespace tally

@@ -7,12 +7,6 @@
 #include "core/repartition_record.h"
 
 namespace tally {
-namespace {
-
-bool IsRetriable(const absl::Status& s) { return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s); }
-
-}  // namespace
-
 RepartitionRouter::RepartitionRouter(KafkaSource& source, KafkaTransaction& transaction,
                                      KafkaDeadLetterSink& dead_letters, RepartitionRouterOptions options)
     : source_(source),
@@ -83,13 +77,7 @@ absl::Status RepartitionRouter::Route(const RecordBatch& batch) {
 absl::Status RepartitionRouter::Commit() {
   if (!transaction_.in_transaction()) return absl::OkStatus();
   const absl::Time give_up = absl::Now() + transaction_.retry_window();
-  auto retried = [&](auto&& call) {
-    for (;;) {
-      absl::Status s = call();
-      if (!IsRetriable(s) || absl::Now() + absl::Milliseconds(500) >= give_up) return s;
-      absl::SleepFor(absl::Milliseconds(500));
-    }
-  };
+  auto retried = [&](auto&& call) { return RetryTransactionStep(give_up, call); };
   if (auto s = dead_letters_.Write(letters_); !s.ok()) return s;
   KafkaPartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(next_offset_.size())));
   for (size_t p = 0; p < next_offset_.size(); ++p) {

@@ -4,12 +4,6 @@
 #include "absl/time/clock.h"
 
 namespace tally {
-namespace {
-
-bool IsRetriable(const absl::Status& s) { return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s); }
-
-}  // namespace
-
 absl::Status TransactionalCommitter::Commit(TaskSet& tasks) {
   bool any = false;
   tasks.ForEach([&](Task& task) { any |= task.staged; });
@@ -63,13 +57,7 @@ absl::Status TransactionalCommitter::TryCommit(TaskSet& tasks) {
   // Every step, retries and each call's own wait included, ends by
   // `give_up`, before the broker would time the transaction out.
   const absl::Time give_up = absl::Now() + transaction_.retry_window();
-  auto retried = [&](auto&& call) {
-    for (;;) {
-      absl::Status s = call();
-      if (!IsRetriable(s) || absl::Now() + absl::Milliseconds(500) >= give_up) return s;
-      absl::SleepFor(absl::Milliseconds(500));
-    }
-  };
+  auto retried = [&](auto&& call) { return RetryTransactionStep(give_up, call); };
   KafkaProducer& producer = transaction_.producer();
   (void)producer.TakeDeliveryError();  // of an earlier transaction, reported then
   if (auto s = retried([&] { return transaction_.Begin(); }); !s.ok()) return s;
