@@ -47,7 +47,10 @@ absl::Status EnsureRepartitionTopic(rd_kafka_t* client, const std::string& topic
   const std::string where = absl::StrCat("kafka://", servers, ": repartition topic '", topic, "'");
   const CreateTopicResult created =
       CreateTopic(client, topic, partitions, {{"cleanup.policy", "delete"}, {"retention.ms", "-1"}}, deadline);
-  auto count = TopicPartitionCount(client, topic, /*wait_for_it=*/created.err == RD_KAFKA_RESP_ERR_NO_ERROR, deadline);
+  // Made now, or just now by another process of the job starting at the
+  // same time: the cluster's metadata may not show it yet.
+  const bool made = created.err == RD_KAFKA_RESP_ERR_NO_ERROR || created.err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS;
+  auto count = TopicPartitionCount(client, topic, /*wait_for_it=*/made, deadline);
   if (!count.ok()) return count.status();
   if (*count == 0) {
     return MissingTopicError(where, servers, topic, partitions, created, timeout, "--config retention.ms=-1");
@@ -74,8 +77,11 @@ absl::Status EnsureChangelogTopic(rd_kafka_t* client, const std::string& topic, 
   }
 
   // It may exist already (TOPIC_ALREADY_EXISTS, or a principal that may not
-  // create topics but may use this one): then check that it fits.
-  auto count = TopicPartitionCount(client, topic, /*wait_for_it=*/false, deadline);
+  // create topics but may use this one): then check that it fits. Made by
+  // another process of the job starting at the same time, the cluster's
+  // metadata may not show it yet: wait for it.
+  auto count = TopicPartitionCount(client, topic,
+                                   /*wait_for_it=*/created.err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS, deadline);
   if (!count.ok()) return count.status();
   if (*count == 0) {
     return MissingTopicError(where, servers, topic, partitions, created, timeout, "--config cleanup.policy=compact");
