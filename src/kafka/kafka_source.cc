@@ -145,9 +145,19 @@ void KafkaSource::RebalanceCallback(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kaf
   static_cast<KafkaSource*>(opaque)->OnRebalance(err, partitions);
 }
 
+// librdkafka answers NULL when its group thread no longer serves requests,
+// as in rd_kafka_consumer_close, which still calls the rebalance callback:
+// the protocol cannot change then, so the last answer stands (eager before
+// any).
+bool KafkaSource::CooperativeProtocol() {
+  const char* protocol = rd_kafka_rebalance_protocol(consumer_.get());
+  if (protocol != nullptr) cooperative_ = std::strcmp(protocol, "COOPERATIVE") == 0;
+  return cooperative_;
+}
+
 void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* list) {
   rd_kafka_t* rk = consumer_.get();
-  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+  const bool cooperative = CooperativeProtocol();
   if (closing_) {
     // Close serves the rebalance events still queued, such as an assignment
     // that arrived after the last Poll: take nothing. (Assigning from inside

@@ -156,6 +156,7 @@ class KafkaSource final : public Source {
   static void RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
                                 void* opaque);
   void OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
+  bool CooperativeProtocol();
   PartitionState& State(int32_t partition);
   void ReleaseMessages();
   // Destroys held messages of `partition` (all, if -1).
@@ -192,6 +193,7 @@ class KafkaSource final : public Source {
   std::vector<rd_kafka_message_t*> held_;      // delivered while idle; owned
   bool idle_ = false;  // between Idle and the next Poll
   bool closing_ = false;  // in the destructor: rebalances take nothing
+  bool cooperative_ = false;  // the group's rebalance protocol, as last known (see CooperativeProtocol)
   bool assigned_once_ = false;  // the group gave this member an assignment (maybe empty)
   absl::Time next_committed_check_ = absl::InfinitePast();
   std::vector<AssignmentChange> changes_;  // queued by OnRebalance
