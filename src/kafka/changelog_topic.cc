@@ -61,6 +61,21 @@ absl::Status EnsureRepartitionTopic(rd_kafka_t* client, const std::string& topic
         " (--partitions, by default the input's count): a learner's partition depends on the count. Run with "
         "--partitions ", *count, ", or start a new job (another --group)"));
   }
+  // Records wait there until the counting tasks commit past them, however
+  // long the job is down: compaction (by learner) or a retention would drop
+  // events that were never counted. tally deletes what it has consumed.
+  auto policy = TopicConfig(client, topic, "cleanup.policy", deadline);
+  if (!policy.ok()) return policy.status();
+  auto retention = TopicConfig(client, topic, "retention.ms", deadline);
+  if (!retention.ok()) return retention.status();
+  if (*policy != "delete" || *retention != "-1") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        where, " has cleanup.policy=", *policy, " and retention.ms=", *retention,
+        "; tally needs cleanup.policy=delete and retention.ms=-1, or records not yet counted are dropped "
+        "(tally deletes what it has counted): kafka-configs --bootstrap-server ", servers,
+        " --alter --entity-type topics --entity-name ", topic,
+        " --add-config cleanup.policy=delete,retention.ms=-1"));
+  }
   return absl::OkStatus();
 }
 
@@ -87,7 +102,7 @@ absl::Status EnsureChangelogTopic(rd_kafka_t* client, const std::string& topic, 
     return MissingTopicError(where, servers, topic, partitions, created, timeout, "--config cleanup.policy=compact");
   }
 
-  auto policy = TopicCleanupPolicy(client, topic, deadline);
+  auto policy = TopicConfig(client, topic, "cleanup.policy", deadline);
   if (!policy.ok()) return policy.status();
   if (!absl::StrContains(*policy, "compact")) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -225,7 +225,7 @@ absl::Status EnsureSettingsTopic(rd_kafka_t* admin, const JobSettingsTopic& wher
         remake));
   }
   if (created.err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
-  auto policy = TopicCleanupPolicy(admin, where.topic, deadline);
+  auto policy = TopicConfig(admin, where.topic, "cleanup.policy", deadline);
   if (!policy.ok()) return policy.status();
   if (*policy != "compact") {
     return absl::FailedPreconditionError(

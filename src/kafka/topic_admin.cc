@@ -75,7 +75,8 @@ std::string ClientBootstrapServers(rd_kafka_t* client) {
   return servers;
 }
 
-absl::StatusOr<std::string> TopicCleanupPolicy(rd_kafka_t* client, const std::string& topic, absl::Time deadline) {
+absl::StatusOr<std::string> TopicConfig(rd_kafka_t* client, const std::string& topic, absl::string_view name,
+                                        absl::Time deadline) {
   const std::string where = absl::StrCat("kafka://", ClientBootstrapServers(client), ": topic '", topic, "'");
   std::unique_ptr<rd_kafka_ConfigResource_t, ConfigResourceDeleter> resource(
       rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str()));
@@ -99,13 +100,13 @@ absl::StatusOr<std::string> TopicCleanupPolicy(rd_kafka_t* client, const std::st
     size_t entries = 0;
     const rd_kafka_ConfigEntry_t** configs = rd_kafka_ConfigResource_configs(described[i], &entries);
     for (size_t j = 0; j < entries; ++j) {
-      if (std::string_view(rd_kafka_ConfigEntry_name(configs[j])) == "cleanup.policy") {
+      if (absl::string_view(rd_kafka_ConfigEntry_name(configs[j])) == name) {
         const char* value = rd_kafka_ConfigEntry_value(configs[j]);
         return std::string(value != nullptr ? value : "");
       }
     }
   }
-  return absl::UnavailableError(absl::StrCat(where, ": its configuration has no cleanup.policy"));
+  return absl::UnavailableError(absl::StrCat(where, ": its configuration has no ", name));
 }
 
 absl::StatusOr<int> TopicPartitionCount(rd_kafka_t* client, const std::string& topic, bool wait_for_it,

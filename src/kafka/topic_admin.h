@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "kafka/kafka_config.h"
 
@@ -42,10 +43,12 @@ CreateTopicResult CreateTopic(rd_kafka_t* client, const std::string& topic, int3
 // The bootstrap.servers `client` was made with, for messages.
 std::string ClientBootstrapServers(rd_kafka_t* client);
 
-// `topic`'s cleanup.policy ("delete", "compact", "compact,delete"), asked with
-// DescribeConfigs. Unavailable, naming the topic, if the cluster does not
-// answer by `deadline` or answers with an error.
-absl::StatusOr<std::string> TopicCleanupPolicy(rd_kafka_t* client, const std::string& topic, absl::Time deadline);
+// The value of `topic`'s config `name` (e.g. cleanup.policy: "delete",
+// "compact", "compact,delete"), asked with DescribeConfigs. Unavailable,
+// naming the topic, if the cluster does not answer by `deadline`, answers
+// with an error, or has no such config.
+absl::StatusOr<std::string> TopicConfig(rd_kafka_t* client, const std::string& topic, absl::string_view name,
+                                        absl::Time deadline);
 
 // `topic`'s partition count; 0 if the cluster's metadata says it does not
 // exist. With `wait_for_it`, waits until the metadata shows the topic with a

@@ -7,7 +7,8 @@
 # row, the summary equals the file run's (each record once, invalid ones
 # included), and the dead-letter topic holds each invalid record once, with
 # its input partition and offset. Then a second --available-now run of the
-# group finds nothing new, and the consumed repartition records are deleted.
+# group finds nothing new, and the consumed repartition records are deleted;
+# a repartition topic with other partition counts or settings is refused.
 # Usage: bash repartition_test.sh /path/to/tally
 stack=$(cd "$(dirname "$0")/../.." && pwd)/scripts/local-stack  # before lib.sh moves to a temporary directory
 source "$(dirname "$0")/../cli/lib.sh"
@@ -55,5 +56,15 @@ expect_file_eq again.json reference.json
 expect_exit 1 timeout 60 "$TALLY" run --source "$kafka/$topic" --group "$group" --state-dir state2 --available-now \
   --sink csv:other.csv --partitions 5
 expect_contains "$err" "repartition topic '$group-$topic-repartition' has 3 partitions"
+
+# A repartition topic made by hand with compaction (which would keep one
+# event per learner) is refused, naming what to change.
+compacted="${group}_compacted"
+expect_exit 0 "$stack" kafka-topics --create --topic "$compacted-$topic-repartition" --partitions 3 \
+  --config cleanup.policy=compact
+expect_exit 1 timeout 60 "$TALLY" run --source "$kafka/$topic" --group "$compacted" --state-dir state3 \
+  --available-now --sink csv:compacted.csv
+expect_contains "$err" "repartition topic '$compacted-$topic-repartition' has cleanup.policy=compact"
+expect_contains "$err" "cleanup.policy=delete,retention.ms=-1"
 
 finish
