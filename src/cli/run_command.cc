@@ -45,6 +45,7 @@
 #include "kafka/repartition_router.h"
 #include "kafka/standby_tasks.h"
 #include "kafka/topic_admin.h"
+#include "kafka/kafka_producer.h"
 #include "kafka/transactional_committer.h"
 #include "state/state_dir.h"
 #include "source/file_source.h"
@@ -60,6 +61,10 @@ constexpr int64_t kMaxRecordBytesLimit = int64_t{1} << 30;
 // (docs/operations.md, "Exit codes"). The Cassandra sink gives up a stuck
 // write within 20 s of the signal, well inside it.
 constexpr absl::Duration kStopBound = absl::Seconds(30);
+// A job fenced this many times in a row, each within kQuickFence of its
+// start, stops (see Run).
+constexpr absl::Duration kQuickFence = absl::Minutes(1);
+constexpr int kMaxQuickFences = 3;
 
 constexpr char kDefaultDeadLetterFile[] = "tally-dead-letters.jsonl";
 // The dead-letter topic of a Kafka source, unless --dead-letter says otherwise.
@@ -631,6 +636,8 @@ class AfterCommit final : public Committer {
 // while Cassandra or a broker restarts.
 bool IsTransient(const absl::Status& s) { return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s); }
 
+absl::StatusOr<int> RunJob(const RunFlags& flags, const KafkaFlags& kafka, PipelineOptions options, Job& job);
+
 int Run(const RunFlags& flags) {
   PipelineOptions options;
   options.processor.field_names = {flags.event_id_field, flags.user_id_field, flags.event_name_field,
@@ -645,8 +652,6 @@ int Run(const RunFlags& flags) {
   options.processor.max_record_bytes = flags.max_record_bytes;
   options.processor.require_user_key = flags.input_keyed_by_user;
   options.stop = &StopRequestedFlag();
-  ProgressLine progress;
-  options.on_progress = [&progress](const PipelineProgress& p) { progress.Print(p); };
 
   // Open everything before reading a record: a bad path or an unreachable
   // server fails the run before any work, and nothing half-written is left
@@ -661,22 +666,57 @@ int Run(const RunFlags& flags) {
   // the process ends within kStopBound of it.
   ExitIfStopOverruns(kStopBound, absl::StrCat("a call to --source ", RedactUserinfo(flags.source), " or --sink ",
                                               RedactUserinfo(flags.sink)));
-  std::unique_ptr<Job> opened_job;
-  const absl::Time give_up = absl::Now() + startup_wait;
-  for (absl::Duration backoff = absl::Seconds(1);; backoff = std::min(backoff * 2, absl::Seconds(10))) {
-    opened_job = std::make_unique<Job>();
-    absl::Status opened = OpenJob(flags, kafka, opened_job.get());
-    if (opened.ok()) break;
-    opened_job.reset();
-    if (StopRequested() && !kafka.input) return StoppedBeforeTheEnd(flags.source);
-    if (!IsTransient(opened) || absl::Now() + backoff > give_up || StopRequested()) return Fail(opened);
-    LogLine("tally", absl::StrCat("waiting for a server (retrying in ", absl::FormatDuration(backoff),
-                                  ", for up to ", absl::FormatDuration(startup_wait), " in all): ",
-                                  opened.message()));
-    absl::SleepFor(backoff);
+  // A process whose producer can go on no more starts the job anew and
+  // rejoins, as a restarted process would (NeedsNewProducer): fenced (it
+  // was stopped or cut off past its transaction timeout, and another member
+  // took its partitions), or its last commit got no answer within the retry
+  // window (a new producer learns the outcome). Fenced again soon after each
+  // start, something else holds its identity (a copy of its state dir
+  // running elsewhere): then it stops.
+  int quick_fences = 0;
+  for (;;) {
+    std::unique_ptr<Job> job;
+    const absl::Time give_up = absl::Now() + startup_wait;
+    for (absl::Duration backoff = absl::Seconds(1);; backoff = std::min(backoff * 2, absl::Seconds(10))) {
+      job = std::make_unique<Job>();
+      absl::Status opened = OpenJob(flags, kafka, job.get());
+      if (opened.ok()) break;
+      job.reset();
+      if (StopRequested() && !kafka.input) return StoppedBeforeTheEnd(flags.source);
+      if (!IsTransient(opened) || absl::Now() + backoff > give_up || StopRequested()) return Fail(opened);
+      LogLine("tally", absl::StrCat("waiting for a server (retrying in ", absl::FormatDuration(backoff),
+                                    ", for up to ", absl::FormatDuration(startup_wait), " in all): ",
+                                    opened.message()));
+      absl::SleepFor(backoff);
+    }
+    const absl::Time started = absl::Now();
+    absl::StatusOr<int> ran = RunJob(flags, kafka, options, *job);
+    if (ran.ok()) return *ran;
+    quick_fences = absl::Now() - started < kQuickFence ? quick_fences + 1 : 1;
+    if (quick_fences >= kMaxQuickFences) {
+      return Fail(absl::FailedPreconditionError(absl::StrCat(
+          ran.status().message(), "; fenced ", quick_fences, " times in a row within ",
+          absl::FormatDuration(kQuickFence), " of starting: another process runs with this process's identity "
+          "(a copy of its --state-dir?)")));
+    }
+    LogLine("tally", absl::StrCat(ran.status().message(), ". Its uncommitted work is dropped; the job starts anew "
+                                  "and rejoins the group"));
   }
-  Job& job = *opened_job;
+}
 
+// Runs an opened job to its end and returns its exit status; or, if the
+// producer of a job that can start anew (a Kafka job writing no output file)
+// can go on no more (NeedsNewProducer), that status, for Run to start the
+// job again.
+absl::StatusOr<int> RunJob(const RunFlags& flags, const KafkaFlags& kafka, PipelineOptions options, Job& job) {
+  // Rates are of this start of the job: its counts begin at 0.
+  ProgressLine progress;
+  options.on_progress = [&progress](const PipelineProgress& p) { progress.Print(p); };
+  const bool can_start_anew = job.kafka_source != nullptr && job.outputs.empty();
+  auto fail = [&](const absl::Status& status) -> absl::StatusOr<int> {
+    if (can_start_anew && NeedsNewProducer(status) && !StopRequested()) return status;
+    return Fail(status);
+  };
   MemoryStoreProvider memory_stores;
   std::unique_ptr<ChangelogStoreProvider> changelog_stores;
   std::unique_ptr<TransactionalCommitter> committer;
@@ -783,9 +823,9 @@ int Run(const RunFlags& flags) {
   if (router_thread.joinable()) {
     counter_ended = true;
     router_thread.join();
-    if (!routed.ok()) return Fail(routed.status());
+    if (!routed.ok()) return fail(routed.status());
   }
-  if (!result.ok()) return Fail(result.status());
+  if (!result.ok()) return fail(result.status());
   if (result->stopped && job.kafka_source == nullptr) return StoppedBeforeTheEnd(job.source->Describe());
   // Each output file is prepared (written, synced, closed) by its Commit, and
   // only when all are does Publish rename them into place: all or none.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 
 namespace tally {
@@ -125,6 +126,18 @@ void KafkaProducer::ResetOffsets() {
   for (auto& [topic, offsets] : last_offsets_) std::fill(offsets.begin(), offsets.end(), -1);
 }
 
+namespace {
+constexpr char kNewProducerPayload[] = "tally/kafka/needs-new-producer";
+}  // namespace
+
+bool NeedsNewProducer(const absl::Status& status) { return status.GetPayload(kNewProducerPayload).has_value(); }
+
+absl::Status KafkaProducer::Void(const std::string& message) {
+  absl::Status s = absl::FailedPreconditionError(absl::StrCat(message, "; this producer cannot go on"));
+  s.SetPayload(kNewProducerPayload, absl::Cord("void"));
+  return s;
+}
+
 absl::Status KafkaProducer::FatalError(const std::string& what) const {
   char reason[512];
   const rd_kafka_resp_err_t err = rd_kafka_fatal_error(producer_.get(), reason, sizeof reason);
@@ -135,10 +148,12 @@ absl::Status KafkaProducer::FatalError(const std::string& what) const {
       char id[256] = "";
       size_t size = sizeof id;
       rd_kafka_conf_get(rd_kafka_conf(producer_.get()), "transactional.id", id, &size);
-      return absl::FailedPreconditionError(absl::StrCat(
+      absl::Status fenced = absl::FailedPreconditionError(absl::StrCat(
           "kafka://", bootstrap_servers_, ": ", what, ": this producer was fenced: another tally process with "
           "transactional.id '", id, "', or a newer member of the consumer group, took over its work (", reason,
-          "); this process must stop without committing anything more"));
+          "); this producer must not commit anything more"));
+      fenced.SetPayload(kNewProducerPayload, absl::Cord(id));
+      return fenced;
     }
     default:
       return absl::FailedPreconditionError(absl::StrCat("kafka://", bootstrap_servers_, ": ", what,

@@ -28,6 +28,15 @@ struct KafkaHeader {
 // not create) or is not a valid name, or a principal not allowed to write.
 bool IsPermanentProduceError(rd_kafka_resp_err_t err);
 
+// True for the FailedPrecondition of a transactional producer that can
+// commit nothing more, while a new one with the same transactional.id can (a
+// new start of the job, which restores its tasks from what was committed):
+// it was fenced (another producer with its transactional.id started, or the
+// broker aborted its transaction after transaction.timeout.ms and bumped its
+// epoch: a process stopped or cut off that long), or the outcome of its last
+// commit is unknown (KafkaProducer::Void).
+bool NeedsNewProducer(const absl::Status& status);
+
 // librdkafka's producer with delivery accounting: every record handed to
 // Produce ends up acknowledged or failed, and Flush says which. Idempotent
 // (enable.idempotence=true): a retried send is never written twice. Records
@@ -105,6 +114,11 @@ class KafkaProducer {
   // as a FailedPrecondition naming its reason, `what` failed; a fenced
   // transactional producer says who took over.
   absl::Status FatalError(const std::string& what) const;
+
+  // FailedPrecondition(`message`, "this producer cannot go on"), marked so
+  // that NeedsNewProducer is true of it: for a transaction whose outcome is
+  // unknown.
+  static absl::Status Void(const std::string& message);
 
   std::string bootstrap_servers_;
   KafkaHandle producer_;

@@ -582,10 +582,11 @@ int64_t KafkaSource::Lag() const {
         high < 0) {
       continue;
     }
-    // Nothing read from it in this process yet: its position is where the
-    // end-of-partition event found it, or unknown (not its start: a restart
-    // of a caught-up job would report the whole partition as lag).
-    const int64_t position = s.next_offset >= 0 ? s.next_offset : s.eof_offset;
+    // Where the end-of-partition event found it, if that is further than the
+    // last record read (commit markers follow the records of a transactional
+    // producer); unknown if neither is known (not its start: a restart of a
+    // caught-up job would report the whole partition as lag).
+    const int64_t position = std::max(s.next_offset, s.eof_offset);
     if (position < 0) continue;
     lag += std::max<int64_t>(0, high - position);
     known = true;

@@ -169,6 +169,43 @@ absl::Status KafkaTransaction::Commit(absl::Time deadline) {
   return status;
 }
 
+absl::Status KafkaTransaction::CommitWithOffsets(rd_kafka_t* consumer, const rd_kafka_topic_partition_list_t* offsets,
+                                                 absl::Time give_up) {
+  auto retried = [&](auto&& call) { return RetryTransactionStep(give_up, call); };
+  if (offsets != nullptr && offsets->cnt > 0) {
+    if (auto s = retried([&] { return SendOffsets(consumer, offsets, give_up); }); !s.ok()) return AbortAfter(s);
+  }
+  if (auto s = retried([&] { return Commit(give_up); }); !s.ok()) {
+    if (!absl::IsUnavailable(s) && !absl::IsDeadlineExceeded(s)) return AbortAfter(s);
+    // No answer within the retry window (a broker away, or this process
+    // stopped past it): the commit may still complete at the coordinator,
+    // so neither an abort nor a redo from the committed offsets is safe. A
+    // new producer with the same transactional.id waits for the outcome
+    // before it starts, and the job restores from it.
+    return producer_->Void(absl::StrCat("kafka://", producer_->bootstrap_servers(),
+                                        ": transaction commit: no outcome within the retry window (",
+                                        absl::FormatDuration(retry_window()), "): ", s.message()));
+  }
+  consecutive_aborts_ = 0;
+  return absl::OkStatus();
+}
+
+absl::Status KafkaTransaction::AbortAfter(const absl::Status& failure) {
+  if (absl::IsFailedPrecondition(failure) || absl::IsInternal(failure)) return failure;
+  // A record of this transaction that can never be delivered (the
+  // transaction's own error says only that it must abort).
+  absl::Status delivery = producer_->TakeDeliveryError();
+  if (absl::Status aborted = Abort(); absl::IsFailedPrecondition(aborted)) return aborted;
+  if (absl::IsFailedPrecondition(delivery)) return delivery;
+  if (++consecutive_aborts_ >= kMaxConsecutiveAborts) {
+    return absl::FailedPreconditionError(absl::StrCat("the transaction aborted ", consecutive_aborts_,
+                                                      " times in a row, redoing the same work; giving up. The "
+                                                      "last error: ",
+                                                      failure.message()));
+  }
+  return absl::AbortedError(absl::StrCat("the transaction did not commit: ", failure.message()));
+}
+
 absl::Status KafkaTransaction::Abort() {
   if (!in_transaction_) return absl::OkStatus();
   KafkaError error(rd_kafka_abort_transaction(producer_->handle(), KafkaTimeoutMs(timeout_)));

@@ -77,6 +77,27 @@ class KafkaTransaction {
   // Aborts the open transaction, if any; ok if none is open.
   absl::Status Abort();
 
+  // The end of a transaction, one sequence for every user (the counting
+  // tasks' committer and the repartition router): adds `offsets` (if any
+  // partition) of `consumer`'s group, then commits, each step retried while
+  // it fails retriably, until `give_up`. A failure ends as AbortAfter says.
+  absl::Status CommitWithOffsets(rd_kafka_t* consumer, const rd_kafka_topic_partition_list_t* offsets,
+                                 absl::Time give_up);
+
+  // After a step of the transaction failed with `failure` (from this class,
+  // or the caller's own, such as a record it could not produce): a fatal
+  // failure (FailedPrecondition, Internal) is returned as it is. Any other
+  // aborts the transaction and returns Aborted: redo the work from the last
+  // commit. It is a cluster away longer than the retry window, an abortable
+  // error, or a stall of this process past its session timeout (its late
+  // offsets are refused). Unless a redo cannot cure it, which returns
+  // FailedPrecondition: the abort itself failed fatally, a record of the
+  // transaction can never be delivered (a redo would produce it again), or
+  // this is the kMaxConsecutiveAborts-th abort without a commit between (a
+  // redo that fails so often would fail forever).
+  absl::Status AbortAfter(const absl::Status& failure);
+  static constexpr int kMaxConsecutiveAborts = 5;
+
   bool in_transaction() const { return in_transaction_; }
 
   // The producer's transaction.timeout.ms (tally's 60 s, or the user's
@@ -95,6 +116,7 @@ class KafkaTransaction {
   absl::Duration timeout_;
   absl::Duration transaction_timeout_;
   bool in_transaction_ = false;
+  int consecutive_aborts_ = 0;  // by AbortAfter, since the last commit
 };
 
 // Runs `call` (a step of a transaction) until it succeeds, fails for a

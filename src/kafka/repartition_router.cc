@@ -77,19 +77,14 @@ absl::Status RepartitionRouter::Route(const RecordBatch& batch) {
 absl::Status RepartitionRouter::Commit() {
   if (!transaction_.in_transaction()) return absl::OkStatus();
   const absl::Time give_up = absl::Now() + transaction_.retry_window();
-  auto retried = [&](auto&& call) { return RetryTransactionStep(give_up, call); };
-  if (auto s = dead_letters_.Write(letters_); !s.ok()) return s;
+  if (auto s = dead_letters_.Write(letters_); !s.ok()) return transaction_.AbortAfter(s);
   KafkaPartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(next_offset_.size())));
   for (size_t p = 0; p < next_offset_.size(); ++p) {
     if (next_offset_[p] < 0) continue;
     rd_kafka_topic_partition_list_add(offsets.get(), source_.topic().c_str(), static_cast<int32_t>(p))->offset =
         next_offset_[p];
   }
-  if (offsets->cnt > 0) {
-    auto send = [&] { return transaction_.SendOffsets(source_.consumer(), offsets.get(), give_up); };
-    if (auto s = retried(send); !s.ok()) return s;
-  }
-  if (auto s = retried([&] { return transaction_.Commit(give_up); }); !s.ok()) return s;
+  if (auto s = transaction_.CommitWithOffsets(source_.consumer(), offsets.get(), give_up); !s.ok()) return s;
   // Counted once committed: a redo reads the same records again.
   result_.records_read += transaction_records_;
   result_.routed += transaction_records_ - static_cast<int64_t>(letters_.size());
@@ -107,6 +102,7 @@ absl::Status RepartitionRouter::AbortAndRewind() {
   letters_.clear();
   std::fill(next_offset_.begin(), next_offset_.end(), -1);
   transaction_bytes_ = 0;
+  rewound_ = true;
   if (absl::Status s = transaction_.Abort(); !s.ok()) return s;
   return source_.Rewind();
 }
@@ -121,7 +117,12 @@ absl::StatusOr<RepartitionRouterResult> RepartitionRouter::Run() {
   RecordBatch batch;
   absl::Time next_commit = absl::Now() + options_.trigger_interval;
   for (;;) {
+    rewound_ = false;
     if (auto s = source_.Poll(options_.max_poll_wait, &batch); !s.ok()) return s;
+    // A revocation delivered by this Poll rewound every partition to its
+    // committed offset, those assigned in the same Poll included: the batch
+    // (read before) would be routed twice.
+    if (rewound_) continue;
     absl::Status routed = Route(batch);
     if (absl::IsAborted(routed)) {
       if (auto s = AbortAndRewind(); !s.ok()) return s;

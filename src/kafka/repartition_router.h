@@ -87,6 +87,9 @@ class RepartitionRouter final : public PartitionListener {
   std::vector<DeadLetter> letters_;  // of the open transaction
   size_t transaction_bytes_ = 0;
   int64_t transaction_records_ = 0;
+  // Set by AbortAndRewind: a batch polled across it holds records from
+  // before the seek, which are read again after it.
+  bool rewound_ = false;
   std::string key_, value_;          // reused: no allocation per record
 };
 

@@ -9,27 +9,7 @@ absl::Status TransactionalCommitter::Commit(TaskSet& tasks) {
   tasks.ForEach([&](Task& task) { any |= task.staged; });
   if (!any) return absl::OkStatus();
 
-  absl::Status s = TryCommit(tasks);
-  if (!s.ok()) {
-    // Fatal (fenced, or the producer is dead): nothing more may be committed.
-    if (absl::IsFailedPrecondition(s) || absl::IsInternal(s)) return s;
-    // A record of this transaction that can never be delivered (the
-    // transaction's own error says only that it must abort): a redo would
-    // produce it again. Abort, so readers are not held back, and stop.
-    absl::Status delivery = transaction_.producer().TakeDeliveryError();
-    if (absl::Status aborted = transaction_.Abort(); absl::IsFailedPrecondition(aborted)) return aborted;
-    if (absl::IsFailedPrecondition(delivery)) return delivery;
-    // Abortable, or the cluster stayed away longer than the retry window: the
-    // loop redoes the work from the last commit; unless it has failed too often.
-    if (++consecutive_aborts_ >= kMaxConsecutiveAborts) {
-      return absl::FailedPreconditionError(absl::StrCat("the transaction aborted ", consecutive_aborts_,
-                                                        " times in a row, redoing the same work; giving up. The "
-                                                        "last error: ",
-                                                        s.message()));
-    }
-    return absl::AbortedError(absl::StrCat("the transaction did not commit: ", s.message()));
-  }
-  consecutive_aborts_ = 0;
+  if (absl::Status s = TryCommit(tasks); !s.ok()) return s;
 
   // Committed. The local stores take the same changes; a crash before they
   // do leaves them a checkpoint behind, and the restart reads the rest from
@@ -57,10 +37,11 @@ absl::Status TransactionalCommitter::TryCommit(TaskSet& tasks) {
   // Every step, retries and each call's own wait included, ends by
   // `give_up`, before the broker would time the transaction out.
   const absl::Time give_up = absl::Now() + transaction_.retry_window();
-  auto retried = [&](auto&& call) { return RetryTransactionStep(give_up, call); };
   KafkaProducer& producer = transaction_.producer();
   (void)producer.TakeDeliveryError();  // of an earlier transaction, reported then
-  if (auto s = retried([&] { return transaction_.Begin(); }); !s.ok()) return s;
+  if (auto s = RetryTransactionStep(give_up, [&] { return transaction_.Begin(); }); !s.ok()) {
+    return transaction_.AbortAfter(s);
+  }
 
   KafkaPartitionList offsets(rd_kafka_topic_partition_list_new(4));
   absl::Status status;
@@ -80,15 +61,8 @@ absl::Status TransactionalCommitter::TryCommit(TaskSet& tasks) {
           task.staged_position;
     }
   });
-  if (!status.ok()) {
-    const bool fatal = absl::IsInternal(status) || absl::IsFailedPrecondition(status);
-    return fatal ? status : absl::AbortedError(status.message());
-  }
-  if (offsets->cnt > 0) {
-    auto send = [&] { return transaction_.SendOffsets(source_.consumer(), offsets.get(), give_up); };
-    if (auto s = retried(send); !s.ok()) return s;
-  }
-  return retried([&] { return transaction_.Commit(give_up); });
+  if (!status.ok()) return transaction_.AbortAfter(status);
+  return transaction_.CommitWithOffsets(source_.consumer(), offsets.get(), give_up);
 }
 
 }  // namespace tally

@@ -20,16 +20,11 @@ namespace tally {
 // Once the transaction commits, each task's local store takes the same state
 // changes, with the changelog offset after them as its checkpoint.
 //
-// A broker that is briefly away (a restart) is waited for: a retriable
-// failure is retried within the transaction's retry window
-// (KafkaTransaction::retry_window, below transaction.timeout.ms, so the
-// broker never times the transaction out while tally still retries it).
-// Beyond it, or on an abortable failure, the transaction is aborted and
-// Commit returns Aborted (the loop redoes the work); a fatal one (fenced)
-// returns FailedPrecondition. So does a failure no redo can cure (a record
-// that can never be produced: too large, a topic missing or not writable; see
-// IsPermanentProduceError), and the kMaxConsecutiveAborts-th abort in a row
-// without a commit between: a redo that fails that often would fail forever.
+// A broker that is briefly away (a restart) is waited for, and a failure
+// that a redo can cure aborts the transaction and returns Aborted (the loop
+// redoes the work): KafkaTransaction::CommitWithOffsets and AbortAfter, the
+// same sequence as the repartition router's. A fatal one (fenced), or one no
+// redo can cure, returns FailedPrecondition.
 class TransactionalCommitter final : public Committer {
  public:
   TransactionalCommitter(KafkaTransaction& transaction, KafkaSource& source, KafkaDeadLetterSink& dead_letters,
@@ -39,20 +34,17 @@ class TransactionalCommitter final : public Committer {
         dead_letters_(dead_letters),
         changelog_topic_(std::move(changelog_topic)) {}
 
-  static constexpr int kMaxConsecutiveAborts = 5;
-
   bool carries_dead_letters() const override { return true; }
   absl::Status Commit(TaskSet& tasks) override;
 
  private:
-  // Begin, produce, send offsets; then Commit, retried while retriable.
+  // Begin, produce, then KafkaTransaction::CommitWithOffsets.
   absl::Status TryCommit(TaskSet& tasks);
 
   KafkaTransaction& transaction_;
   KafkaSource& source_;
   KafkaDeadLetterSink& dead_letters_;
   std::string changelog_topic_;
-  int consecutive_aborts_ = 0;  // since the last commit
 };
 
 }  // namespace tally

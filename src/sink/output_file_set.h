@@ -32,6 +32,8 @@ class OutputFileSet {
   // renames none and fails.
   absl::Status Publish();
 
+  bool empty() const { return files_.empty(); }
+
  private:
   std::vector<AtomicOutputFile*> files_;
 };

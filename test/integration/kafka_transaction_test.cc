@@ -421,8 +421,11 @@ TEST_F(KafkaTransactionTest, SecondOpenWithTheSameIdFencesTheFirst) {
   absl::Status s = first->Commit();
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "fenced")) << s;
+  EXPECT_TRUE(NeedsNewProducer(s)) << s;  // the run starts its job anew on it
   EXPECT_TRUE(absl::StrContains(s.message(), id)) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), KafkaAddress())) << s;
+  // A fatal error of another kind is not taken for a fence.
+  EXPECT_FALSE(NeedsNewProducer(absl::FailedPreconditionError("the producer cannot go on")));
   s = first->Begin();
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
   s = first->producer().ProduceTo(topic, 0, "old", "3");

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A network partition, against the real local stack: two processes of one
-# group, each in a network namespace of its own that this test makes (`ip
+# group, reading a 6-partition topic written with no keys (each runs a
+# router and a counter), each in a network namespace of its own that this test makes (`ip
 # netns`, a veth pair each), reach Kafka and Cassandra only through the veth:
 # in the namespace a forwarder (tcp_forward.py) listens on 127.0.0.1:9092 and
 # 127.0.0.1:9042 (the broker advertises 127.0.0.1:9092) and forwards to a
@@ -19,6 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd)  # before lib.sh moves to a temporary direct
 stack=$here/../../scripts/local-stack
 source "$here/../cli/lib.sh"
 prefix=multi_net
+keyed=0
 source "$here/scenario_lib.sh"
 
 # Per process NAME: namespace ns_NAME, veth host end vh_NAME (address
@@ -83,7 +85,7 @@ produce_chunk 1
 
 start_member_in a
 start_member_in b
-await "two members share the six partitions" 90 spread a b
+await "two processes share the partitions" 90 spread a b
 await "the group commits chunk 1" 60 group_done
 
 save_offsets

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # A stalled process (a zombie), against the real local stack: two processes
-# of one group share a 6-partition topic; one is stopped with SIGSTOP, once
+# of one group share a 6-partition topic written with no keys (so each
+# process runs a router and a counter; stall_keyed_test.sh runs the same on a
+# topic keyed by learner, with --input-keyed-by-user); one is stopped with SIGSTOP, once
 # it has committed part of a chunk that is still arriving (so it holds
 # records read and not committed), for longer than its session timeout; the
 # other takes its partitions and the rest of the stream; then the stalled one
@@ -15,6 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)  # before lib.sh moves to a temporary direct
 stack=$here/../../scripts/local-stack
 source "$here/../cli/lib.sh"
 prefix=multi_stall
+keyed=${keyed:-0}
 source "$here/scenario_lib.sh"
 
 scenario_stream 22
@@ -23,7 +26,7 @@ produce_chunk 1
 
 start_member a
 start_member b
-await "two members share the six partitions" 90 spread a b
+await "two processes share the partitions" 90 spread a b
 await "the group commits chunk 1" 60 group_done
 
 save_offsets

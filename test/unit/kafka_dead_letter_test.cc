@@ -170,7 +170,7 @@ TEST_F(DeadLetterCommitTest, TheCommitterStopsAtOnceOnARecordRefusedForGood) {
 // committer aborts (the loop would redo) four times, then gives up.
 TEST_F(DeadLetterCommitTest, TheCommitterGivesUpAfterFiveAbortsInARow) {
   cluster_.Fail(kProduce, 100, RD_KAFKA_RESP_ERR_INVALID_RECORD);
-  for (int i = 1; i < TransactionalCommitter::kMaxConsecutiveAborts; ++i) {
+  for (int i = 1; i < KafkaTransaction::kMaxConsecutiveAborts; ++i) {
     absl::Status s = committer_->Commit(tasks_);
     ASSERT_EQ(s.code(), absl::StatusCode::kAborted) << "commit " << i << ": " << s;
   }
