@@ -220,7 +220,12 @@ absl::Status CassandraSink::Write(int64_t, const TriggerOutput& output) {
     for (end = begin + 1;
          end < rows_.size() && rows_[end].user == rows_[begin].user && end - begin < kMaxBatchRows; ++end) {
     }
-    if (auto s = Await(*group, options_.max_in_flight - 1, &last_answer, &answered, &stop_seen); !s.ok()) return s;
+    // At the bound, wait for the low-water mark: the writer wakes once per
+    // burst of completions and sends a burst, rather than one request per
+    // completion (a thread switch per request).
+    if (group->pending() >= options_.max_in_flight) {
+      if (auto s = Await(*group, options_.max_in_flight / 2, &last_answer, &answered, &stop_seen); !s.ok()) return s;
+    }
     const absl::Span<const cql::Value> values = all.subspan(begin * kValuesPerRow, (end - begin) * kValuesPerRow);
     if (end - begin == 1) {
       session_->ExecuteAsync(upsert_, values, write, done());
