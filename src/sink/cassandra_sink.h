@@ -105,7 +105,7 @@ class CassandraSink final : public Sink {
   std::unique_ptr<cql::Session> session_;
   std::shared_ptr<const cql::PreparedStatement> upsert_;
   std::vector<DailyCount> rows_;    // reused: this trigger's rows, by learner
-  std::vector<cql::Value> values_;  // reused: their bound values, back to back
+  std::vector<cql::Value> values_;  // reused: one request's bound values
 };
 
 }  // namespace tally
