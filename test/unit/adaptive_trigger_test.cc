@@ -1,5 +1,5 @@
 // The trigger interval while catching up: it doubles per trigger while the
-// source is behind, up to 8 times --trigger or 30 s, and is --trigger again
+// source is behind, up to 4 times --trigger or 30 s, and is --trigger again
 // once the source has caught up.
 
 #include "runtime/adaptive_trigger.h"
@@ -15,25 +15,23 @@
 namespace tally {
 namespace {
 
-TEST(AdaptiveTrigger, DoublesWhileLaggingUpToEightTimes) {
+TEST(AdaptiveTrigger, DoublesWhileLaggingUpToFourTimes) {
   AdaptiveTrigger t(absl::Seconds(1));
   EXPECT_EQ(t.interval(), absl::Seconds(1));
   EXPECT_EQ(t.AfterTrigger(true), absl::Seconds(2));
   EXPECT_EQ(t.AfterTrigger(true), absl::Seconds(4));
-  EXPECT_EQ(t.AfterTrigger(true), absl::Seconds(8));
-  EXPECT_EQ(t.AfterTrigger(true), absl::Seconds(8));
-  EXPECT_EQ(t.factor(), 8);
+  EXPECT_EQ(t.AfterTrigger(true), absl::Seconds(4));
+  EXPECT_EQ(t.factor(), 4);
   EXPECT_EQ(t.AfterTrigger(false), absl::Seconds(1));
   EXPECT_EQ(t.factor(), 1);
 }
 
 TEST(AdaptiveTrigger, NeverPastThirtySecondsNorBelowTheBase) {
-  AdaptiveTrigger five(absl::Seconds(5));
-  EXPECT_EQ(five.AfterTrigger(true), absl::Seconds(10));
-  EXPECT_EQ(five.AfterTrigger(true), absl::Seconds(20));
-  EXPECT_EQ(five.AfterTrigger(true), absl::Seconds(30));
-  EXPECT_EQ(five.AfterTrigger(true), absl::Seconds(30));
-  EXPECT_EQ(five.factor(), 8) << "the closed-row bound still grows 8 times";
+  AdaptiveTrigger ten(absl::Seconds(10));
+  EXPECT_EQ(ten.AfterTrigger(true), absl::Seconds(20));
+  EXPECT_EQ(ten.AfterTrigger(true), absl::Seconds(30));
+  EXPECT_EQ(ten.AfterTrigger(true), absl::Seconds(30));
+  EXPECT_EQ(ten.factor(), 4) << "the closed-row bound still grows 4 times";
 
   AdaptiveTrigger minute(absl::Minutes(1));
   EXPECT_EQ(minute.AfterTrigger(true), absl::Minutes(1));
@@ -129,10 +127,10 @@ TEST(AdaptiveTriggerLoop, TriggersLessOftenWhileBehind) {
   // Caught up: a trigger every second or so (each poll takes one).
   const int64_t live = TriggersFor(/*caught_up=*/true);
   EXPECT_GE(live, 90);
-  // Behind: 1, 2, 4, then 8 s apart until the lag is below what a trigger reads.
+  // Behind: 1, 2, then 4 s apart until the lag is below what a trigger reads.
   const int64_t behind = TriggersFor(/*caught_up=*/false);
-  EXPECT_LE(behind, 40);
-  EXPECT_GE(behind, 200 / 8);
+  EXPECT_LE(behind, 60);
+  EXPECT_GE(behind, 200 / 4);
 }
 
 }  // namespace
