@@ -1,5 +1,6 @@
 #include "cql/completion_group.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -8,7 +9,7 @@ namespace tally::cql {
 
 CompletionGroup::~CompletionGroup() {
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [this] { return pending_ == 0; });
+  WaitLocked(lock, 0, nullptr);
 }
 
 ResultCallback CompletionGroup::Add() {
@@ -39,12 +40,29 @@ void CompletionGroup::Done(const absl::Status& status) {
     if (failed_++ == 0) first_error_ = status;
   }
   --pending_;
+  if (pending_ > wake_at_) return;  // no waiter's condition holds yet
+  ++wakeups_;
   cv_.notify_all();  // under the lock: a waiter may destroy *this as soon as it sees pending_ == 0
+}
+
+bool CompletionGroup::WaitLocked(std::unique_lock<std::mutex>& lock, int64_t n, const absl::Duration* timeout) {
+  if (pending_ <= n) return true;
+  ++waiters_;
+  wake_at_ = std::max(wake_at_, n);
+  const auto ready = [&] { return pending_ <= n; };
+  bool ok = true;
+  if (timeout == nullptr) {
+    cv_.wait(lock, ready);
+  } else {
+    ok = cv_.wait_for(lock, absl::ToChronoNanoseconds(*timeout), ready);
+  }
+  if (--waiters_ == 0) wake_at_ = -1;
+  return ok;
 }
 
 void CompletionGroup::WaitUntilPendingAtMost(int64_t n) {
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [&] { return pending_ <= n; });
+  WaitLocked(lock, n, nullptr);
 }
 
 absl::Status CompletionGroup::OutcomeLocked() const {
@@ -55,13 +73,13 @@ absl::Status CompletionGroup::OutcomeLocked() const {
 
 absl::Status CompletionGroup::Wait() {
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [this] { return pending_ == 0; });
+  WaitLocked(lock, 0, nullptr);
   return OutcomeLocked();
 }
 
 absl::Status CompletionGroup::WaitFor(absl::Duration timeout) {
   std::unique_lock<std::mutex> lock(mu_);
-  if (!cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout), [this] { return pending_ == 0; })) {
+  if (!WaitLocked(lock, 0, &timeout)) {
     return absl::DeadlineExceededError(
         absl::StrCat(pending_, " requests still pending after ", absl::FormatDuration(timeout)));
   }
@@ -70,7 +88,7 @@ absl::Status CompletionGroup::WaitFor(absl::Duration timeout) {
 
 bool CompletionGroup::WaitForPendingAtMost(int64_t n, absl::Duration timeout) {
   std::unique_lock<std::mutex> lock(mu_);
-  return cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout), [&] { return pending_ <= n; });
+  return WaitLocked(lock, n, &timeout);
 }
 
 int64_t CompletionGroup::pending() const {
@@ -84,6 +102,10 @@ int64_t CompletionGroup::succeeded() const {
 int64_t CompletionGroup::failed() const {
   std::lock_guard<std::mutex> lock(mu_);
   return failed_;
+}
+int64_t CompletionGroup::wakeups() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return wakeups_;
 }
 
 }  // namespace tally::cql

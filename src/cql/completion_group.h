@@ -21,6 +21,11 @@ namespace tally::cql {
 //   }
 //   absl::Status s = group.Wait();  // OK, or the first error with counts
 //
+// A completion wakes the waiters only once the pending count is at or below
+// what they wait for (the highest threshold, with several waiters): a writer
+// that waits for a low-water mark rather than for room for one more request
+// is woken once per burst, not once per completion.
+//
 // Thread-safe. The callbacks it hands out point to it, so it must outlive
 // them; the destructor waits for every one still pending. A caller that may
 // stop waiting before every request is done (a deadline) holds the group by
@@ -54,10 +59,15 @@ class CompletionGroup {
   int64_t pending() const;
   int64_t succeeded() const;
   int64_t failed() const;
+  // How many times a completion woke the waiters (for tests and metrics).
+  int64_t wakeups() const;
 
  private:
   void Done(const absl::Status& status);
   absl::Status OutcomeLocked() const;
+  // Blocks on cv_ until pending_ <= n, or for at most *timeout if given; true
+  // if the condition holds. Registers n as a wake-up threshold meanwhile.
+  bool WaitLocked(std::unique_lock<std::mutex>& lock, int64_t n, const absl::Duration* timeout);
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -65,6 +75,11 @@ class CompletionGroup {
   int64_t succeeded_ = 0;
   int64_t failed_ = 0;
   absl::Status first_error_;
+  // The waiters, and the highest pending count any of them waits for: a
+  // completion notifies only at or below it. Reset when the last one leaves.
+  int waiters_ = 0;
+  int64_t wake_at_ = -1;
+  int64_t wakeups_ = 0;
 };
 
 }  // namespace tally::cql

@@ -32,7 +32,8 @@ Connection::Connection(asio::io_context& io, ConnectionOptions options, Connecti
       name_(options_.endpoint.ToString()),
       resolver_(io),
       connect_timer_(io),
-      socket_(io) {
+      socket_(io),
+      deadline_timer_(io) {
   if (options_.tls) tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(io, *options_.tls);
   const int streams = std::clamp(options_.max_streams, 1, kMaxStreams);
   slots_.resize(static_cast<size_t>(streams));
@@ -191,11 +192,10 @@ void Connection::CloseNow(const absl::Status& reason) {
       free_ids_.push_back(static_cast<int16_t>(slots_.size() - 1 - id));
     }
     out_pending_.clear();
-    to_arm_.clear();
+    pending_deadline_ = std::chrono::steady_clock::time_point::max();
   }
-  for (Slot& s : slots_) {
-    if (s.timer) s.timer->cancel();
-  }
+  deadline_timer_.cancel();
+  deadline_armed_ = false;
   asio::error_code ignored;
   Lowest().close(ignored);
 
@@ -231,7 +231,7 @@ absl::Status Connection::Send(absl::string_view frame, std::chrono::milliseconds
     const size_t at = out_pending_.size();
     out_pending_.append(frame.data(), frame.size());
     SetFrameStreamId(out_pending_.data() + at, id);
-    to_arm_.push_back({id, s.generation});
+    pending_deadline_ = std::min(pending_deadline_, s.deadline);
     if (!write_in_progress_ && !flush_posted_) {
       flush_posted_ = true;
       post_flush = true;
@@ -242,25 +242,20 @@ absl::Status Connection::Send(absl::string_view frame, std::chrono::milliseconds
 }
 
 void Connection::Flush() {
+  std::chrono::steady_clock::time_point earliest;
   {
     std::lock_guard<std::mutex> lock(mu_);
     flush_posted_ = false;
     if (state_ != State::kOpen || write_in_progress_ || out_pending_.empty()) return;
     out_writing_.swap(out_pending_);
-    arming_.swap(to_arm_);
+    earliest = pending_deadline_;
+    pending_deadline_ = std::chrono::steady_clock::time_point::max();
     write_in_progress_ = true;
-    // Timers start with the write that carries their request: the deadline
-    // counts from Send, the timer can only fire once the request is on its way.
-    for (const ToArm& a : arming_) {
-      Slot& s = slots_[static_cast<size_t>(a.stream)];
-      if (s.use != Slot::Use::kWaiting || s.generation != a.generation) continue;
-      if (!s.timer) s.timer = std::make_unique<asio::steady_timer>(io_);
-      s.timer->expires_at(s.deadline);
-      s.timer->async_wait([self = shared_from_this(), stream = a.stream, gen = a.generation](
-                              const asio::error_code& ec) { self->OnTimeout(stream, gen, ec); });
-    }
   }
-  arming_.clear();
+  // The deadline timer starts with the write that carries the requests (the
+  // deadline still counts from Send). Usually it is already set, for an
+  // earlier deadline, and this costs nothing.
+  ArmDeadline(earliest);
   auto done = [self = shared_from_this()](const asio::error_code& ec, size_t) { self->OnWritten(ec); };
   if (tls_) {
     asio::async_write(*tls_, asio::buffer(out_writing_), std::move(done));
@@ -280,25 +275,51 @@ void Connection::OnWritten(const asio::error_code& ec) {
   Flush();
 }
 
-void Connection::OnTimeout(int16_t stream, uint32_t generation, const asio::error_code& ec) {
-  if (ec || state_ != State::kOpen) return;
-  ResponseCallback cb;
-  std::chrono::milliseconds timeout;
+void Connection::ArmDeadline(std::chrono::steady_clock::time_point when) {
+  if (when == std::chrono::steady_clock::time_point::max()) return;
+  if (deadline_armed_ && armed_for_ <= when) return;
+  deadline_armed_ = true;
+  armed_for_ = when;
+  deadline_timer_.expires_at(when);  // cancels a wait for a later deadline
+  deadline_timer_.async_wait([self = shared_from_this()](const asio::error_code& ec) { self->OnDeadline(ec); });
+}
+
+void Connection::OnDeadline(const asio::error_code& ec) {
+  if (ec || state_ != State::kOpen) return;  // cancelled: re-armed or closed
+  deadline_armed_ = false;
+  struct Expired {
+    int16_t stream;
+    std::chrono::milliseconds timeout;
+    ResponseCallback callback;
+  };
+  std::vector<Expired> expired;
+  auto next = std::chrono::steady_clock::time_point::max();
   size_t retired;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    Slot& s = slots_[static_cast<size_t>(stream)];
-    if (s.use != Slot::Use::kWaiting || s.generation != generation) return;
-    s.use = Slot::Use::kRetired;  // the id stays taken until its response arrives
-    cb = std::move(s.callback);
-    timeout = s.timeout;
-    retired = ++retired_;
+    const auto now = std::chrono::steady_clock::now();
+    for (size_t id = 0; id < slots_.size(); ++id) {
+      Slot& s = slots_[id];
+      if (s.use != Slot::Use::kWaiting) continue;
+      if (s.deadline > now) {
+        next = std::min(next, s.deadline);
+        continue;
+      }
+      s.use = Slot::Use::kRetired;  // the id stays taken until its response arrives
+      expired.push_back({static_cast<int16_t>(id), s.timeout, std::move(s.callback)});
+      ++retired_;
+    }
+    retired = retired_;
   }
-  cb(absl::DeadlineExceededError(
-      absl::StrCat("no response from ", name_, " within ", timeout.count(), " ms (stream ", stream, ")")));
-  if (slots_.size() > 1 && retired * 2 >= slots_.size() && state_ == State::kOpen) {
-    CloseNow(absl::UnavailableError(absl::StrCat(retired, " requests went unanswered")));
+  for (Expired& e : expired) {
+    e.callback(absl::DeadlineExceededError(
+        absl::StrCat("no response from ", name_, " within ", e.timeout.count(), " ms (stream ", e.stream, ")")));
   }
+  if (state_ != State::kOpen) return;  // a callback closed it
+  if (slots_.size() > 1 && retired * 2 >= slots_.size()) {
+    return CloseNow(absl::UnavailableError(absl::StrCat(retired, " requests went unanswered")));
+  }
+  ArmDeadline(next);
 }
 
 // --- receiving ---
@@ -386,7 +407,6 @@ void Connection::Deliver(const FrameHeader& header, absl::string_view body) {
     }
   }
   if (!released) return;  // an answer to nothing we asked: ignore
-  if (s.timer) s.timer->cancel();
   if (cb) cb(Frame{header, body});
   if (hooks_.on_stream_released) hooks_.on_stream_released();
 }

@@ -67,7 +67,12 @@ using ResponseCallback = absl::AnyInvocable<void(absl::StatusOr<Frame> response)
 // the read buffer are reused, so a steady stream of small requests allocates
 // nothing in the connection beyond asio's recycled handler memory.
 //
-// Timeouts: each request has a deadline. When it passes, the request fails with
+// Timeouts: each request has a deadline, counted from Send. One timer per
+// connection watches them all (not a timer per request, which cost a timer
+// queue insertion and removal per request): it is set for the earliest
+// deadline when a write goes out and none is set, and when it fires it fails
+// every request past its deadline and is set again for the earliest left.
+// A request past its deadline fails with
 // DEADLINE_EXCEEDED and its stream id is *retired*, not freed: a response that
 // arrives later for that id is dropped, and only then is the id reused, so a
 // late answer can never be taken for the answer to a newer request. Closing the
@@ -126,16 +131,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   struct Slot {
     enum class Use : uint8_t { kFree, kWaiting, kRetired };
     Use use = Use::kFree;
-    uint32_t generation = 0;  // bumped when the id is freed; stale timers compare it
+    uint32_t generation = 0;  // bumped when the id is freed
     ResponseCallback callback;
     std::chrono::steady_clock::time_point deadline;
     std::chrono::milliseconds timeout{0};
-    std::unique_ptr<asio::steady_timer> timer;  // created on first use, reused
-  };
-
-  struct ToArm {
-    int16_t stream;
-    uint32_t generation;
   };
 
   asio::ip::tcp::socket& Lowest();
@@ -150,7 +149,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Deliver(const FrameHeader& header, absl::string_view body);
   void Flush();
   void OnWritten(const asio::error_code& ec);
-  void OnTimeout(int16_t stream, uint32_t generation, const asio::error_code& ec);
+  // Sets deadline_timer_ for `when` unless it is set for that or earlier.
+  void ArmDeadline(std::chrono::steady_clock::time_point when);
+  void OnDeadline(const asio::error_code& ec);
 
   asio::io_context& io_;
   const ConnectionOptions options_;
@@ -169,14 +170,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t in_end_ = 0;
   uint64_t frames_received_ = 0;
   std::string out_writing_;  // the bytes of the socket write in progress
-  std::vector<ToArm> arming_;
+  asio::steady_timer deadline_timer_;
+  bool deadline_armed_ = false;
+  std::chrono::steady_clock::time_point armed_for_;
 
   mutable std::mutex mu_;
   bool open_ = false;                // guarded by mu_
   bool write_in_progress_ = false;   // guarded by mu_
   bool flush_posted_ = false;        // guarded by mu_
   std::string out_pending_;          // guarded by mu_: frames queued for the next write
-  std::vector<ToArm> to_arm_;        // guarded by mu_: timers to start with the next write
+  // guarded by mu_: the earliest deadline of the requests queued for the
+  // next write (max() when none), for the deadline timer.
+  std::chrono::steady_clock::time_point pending_deadline_ = std::chrono::steady_clock::time_point::max();
   std::vector<Slot> slots_;          // guarded by mu_ (timers: io thread)
   std::vector<int16_t> free_ids_;    // guarded by mu_
   size_t retired_ = 0;               // guarded by mu_

@@ -143,4 +143,60 @@ absl::Status AppendBatchRequest(std::string* out, int16_t stream, absl::Span<con
   return Finish(w, out, start);
 }
 
+absl::Status ReplacePreparedId(std::string* frame, absl::string_view id) {
+  if (id.size() > kMaxShort) return TooMany("bytes in a prepared id", id.size());
+  absl::StatusOr<FrameHeader> header = DecodeFrameHeader(*frame, Direction::kRequest);
+  if (!header.ok()) return header.status();
+  if (frame->size() != kFrameHeaderSize + header->length) {
+    return absl::InvalidArgumentError("not one whole request frame");
+  }
+  if (header->opcode != Opcode::kExecute && header->opcode != Opcode::kBatch) {
+    return absl::InvalidArgumentError(absl::StrCat("no prepared id in a ", OpcodeName(header->opcode), " request"));
+  }
+  WireReader r(absl::string_view(*frame).substr(kFrameHeaderSize));
+  std::string out(frame->data(), kFrameHeaderSize);
+  WireWriter w(&out);
+  size_t copied = 0;  // body bytes up to here are in `out`
+  // Copies the body up to the id about to be read, then the new id instead.
+  const auto replace_id = [&] {
+    const size_t at = r.offset();
+    absl::string_view old;
+    if (!r.ReadShortBytes(&old)) return false;
+    out.append(frame->data() + kFrameHeaderSize + copied, at - copied);
+    w.PutShortBytes(id);
+    copied = r.offset();
+    return true;
+  };
+  bool ok = true;
+  if (header->opcode == Opcode::kExecute) {
+    ok = replace_id();
+  } else {
+    uint8_t type;
+    uint16_t n;
+    ok = r.ReadByte(&type) && r.ReadShort(&n);
+    for (uint16_t i = 0; ok && i < n; ++i) {
+      uint8_t kind;
+      uint16_t values;
+      ok = r.ReadByte(&kind);
+      if (ok && kind == 1) {
+        ok = replace_id();
+      } else if (ok) {
+        absl::string_view query;
+        ok = r.ReadLongString(&query);
+      }
+      ok = ok && r.ReadShort(&values);
+      for (uint16_t v = 0; ok && v < values; ++v) {
+        int32_t length;
+        absl::string_view bytes;
+        ok = r.ReadInt(&length) && (length < 0 || r.ReadRaw(static_cast<size_t>(length), &bytes));
+      }
+    }
+  }
+  if (!ok) return absl::InvalidArgumentError(absl::StrCat("a malformed ", OpcodeName(header->opcode), " request"));
+  out.append(frame->data() + kFrameHeaderSize + copied, header->length - copied);
+  if (absl::Status s = FinishFrame(&out, 0); !s.ok()) return s;
+  frame->swap(out);
+  return absl::OkStatus();
+}
+
 }  // namespace tally::cql

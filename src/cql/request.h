@@ -67,4 +67,12 @@ struct BatchParameters {
 absl::Status AppendBatchRequest(std::string* out, int16_t stream, absl::Span<const BatchEntry> entries,
                                 const BatchParameters& params);
 
+// Rewrites an EXECUTE or BATCH request frame, as the functions above build
+// it, so that every prepared statement it carries has `id`; the rest is kept
+// byte for byte. Lets a request be encoded once, straight from its caller's
+// values, and still be sent again after its statement was prepared anew.
+// INVALID_ARGUMENT for another opcode or a frame that does not parse; *frame
+// is then unchanged.
+absl::Status ReplacePreparedId(std::string* frame, absl::string_view id);
+
 }  // namespace tally::cql

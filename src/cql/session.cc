@@ -52,11 +52,12 @@ struct Call {
   Kind kind = Kind::kQuery;
   std::string query;                                   // kQuery, kPrepare
   std::shared_ptr<const PreparedStatement> statement;  // kExecute, kBatch
-  std::vector<Value> values;
   StatementOptions options;
   ResultCallback done;
   std::shared_ptr<Connection> pinned;  // when set, attempts go to this connection only
-  std::string frame;                   // the encoded request
+  // The encoded request, made once from the caller's values (which are not
+  // kept); after a re-prepare only its prepared id is rewritten.
+  std::string frame;
   std::shared_ptr<Connection> conn;    // of the latest attempt
   int retries = 0;
   int reprepares = 0;
@@ -72,10 +73,11 @@ class Session::Impl {
   absl::Status Start();
   void Close();
 
-  // Encodes and sends (or queues, or schedules) a call; see Dispatch.
-  void Submit(std::shared_ptr<Call> call);
+  // Encodes the call with `values` (a view, used before Submit returns) and
+  // sends (or queues, or schedules) it; see Dispatch.
+  void Submit(std::shared_ptr<Call> call, absl::Span<const Value> values);
   // Submits and blocks for the outcome.
-  absl::StatusOr<Result> Await(std::shared_ptr<Call> call);
+  absl::StatusOr<Result> Await(std::shared_ptr<Call> call, absl::Span<const Value> values);
   absl::StatusOr<std::shared_ptr<const PreparedStatement>> Prepare(absl::string_view query);
   std::vector<HostStatus> Hosts() const;
   SessionStats Stats() const {
@@ -118,8 +120,8 @@ class Session::Impl {
     if (options_.log) options_.log(message);
   }
 
-  absl::Status Encode(Call& call);
-  QueryParameters Params(const Call& call) const;
+  absl::Status Encode(Call& call, absl::Span<const Value> values);
+  QueryParameters Params(const Call& call, absl::Span<const Value> values) const;
 
   void Dispatch(std::shared_ptr<Call> call);
   bool TrySendLocked(const std::shared_ptr<Call>& call);
@@ -285,26 +287,26 @@ void Session::Impl::ShutdownOnIo() {
 
 // --- requests ---
 
-QueryParameters Session::Impl::Params(const Call& call) const {
+QueryParameters Session::Impl::Params(const Call& call, absl::Span<const Value> values) const {
   QueryParameters p;
   p.consistency = call.options.consistency;
-  p.values = call.values;
+  p.values = values;
   p.page_size = call.options.page_size;
   p.paging_state = call.options.paging_state;
   p.default_timestamp = call.options.default_timestamp;
   return p;
 }
 
-absl::Status Session::Impl::Encode(Call& call) {
+absl::Status Session::Impl::Encode(Call& call, absl::Span<const Value> values) {
   call.frame.clear();
   switch (call.kind) {
     case Call::Kind::kPrepare:
       return AppendPrepareRequest(&call.frame, 0, call.query);
     case Call::Kind::kQuery:
-      return AppendQueryRequest(&call.frame, 0, call.query, Params(call));
+      return AppendQueryRequest(&call.frame, 0, call.query, Params(call, values));
     case Call::Kind::kExecute:
       return call.statement->WithId(
-          [&](absl::string_view id) { return AppendExecuteRequest(&call.frame, 0, id, Params(call)); });
+          [&](absl::string_view id) { return AppendExecuteRequest(&call.frame, 0, id, Params(call, values)); });
     case Call::Kind::kBatch: {
       const size_t per_row = static_cast<size_t>(call.statement->bind_count());
       thread_local std::vector<BatchEntry> entries;  // reused: no allocation per batch
@@ -314,7 +316,7 @@ absl::Status Session::Impl::Encode(Call& call) {
       params.consistency = call.options.consistency;
       params.default_timestamp = call.options.default_timestamp;
       return call.statement->WithId([&](absl::string_view id) {
-        const absl::Span<const Value> all(call.values);
+        const absl::Span<const Value> all(values);
         for (size_t i = 0; i < all.size(); i += per_row) entries.push_back({true, id, all.subspan(i, per_row)});
         return AppendBatchRequest(&call.frame, 0, entries, params);
       });
@@ -323,14 +325,14 @@ absl::Status Session::Impl::Encode(Call& call) {
   return absl::InternalError("unknown request kind");
 }
 
-void Session::Impl::Submit(std::shared_ptr<Call> call) {
+void Session::Impl::Submit(std::shared_ptr<Call> call, absl::Span<const Value> values) {
   call->session = this;
   requests_.fetch_add(1, std::memory_order_relaxed);
-  if (absl::Status s = Encode(*call); !s.ok()) return Complete(call, s);
+  if (absl::Status s = Encode(*call, values); !s.ok()) return Complete(call, s);
   Dispatch(std::move(call));
 }
 
-absl::StatusOr<Result> Session::Impl::Await(std::shared_ptr<Call> call) {
+absl::StatusOr<Result> Session::Impl::Await(std::shared_ptr<Call> call, absl::Span<const Value> values) {
   if (OnIoThread()) {
     return absl::FailedPreconditionError(
         "a blocking Session call was made on the session's io thread (from a callback); use the async methods there");
@@ -338,7 +340,7 @@ absl::StatusOr<Result> Session::Impl::Await(std::shared_ptr<Call> call) {
   std::promise<absl::StatusOr<Result>> promise;
   std::future<absl::StatusOr<Result>> outcome = promise.get_future();
   call->done = [&promise](absl::StatusOr<Result> r) { promise.set_value(std::move(r)); };
-  Submit(std::move(call));
+  Submit(std::move(call), values);
   return outcome.get();
 }
 
@@ -489,8 +491,11 @@ void Session::Impl::OnReprepared(std::shared_ptr<Call> call, absl::StatusOr<Fram
                                                            ": no Prepared result in answer to PREPARE")));
   }
   if (call->statement->id() != result->prepared()->id) call->statement->UpdateId(result->prepared()->id);
-  // Always encode again: this request may carry an id older than the statement's.
-  if (absl::Status s = Encode(*call); !s.ok()) return Complete(call, s);
+  // Always rewrite the id: this request may carry one older than the statement's.
+  if (absl::Status s = call->statement->WithId([&](absl::string_view id) { return ReplacePreparedId(&call->frame, id); });
+      !s.ok()) {
+    return Complete(call, s);
+  }
   std::shared_ptr<Connection> conn = call->conn;
   if (!SendOn(call, conn).ok()) Dispatch(std::move(call));
 }
@@ -505,7 +510,7 @@ absl::StatusOr<std::shared_ptr<const PreparedStatement>> Session::Impl::Prepare(
   call->kind = Call::Kind::kPrepare;
   call->query = text;
   call->options.idempotent = true;
-  absl::StatusOr<Result> first = Await(call);
+  absl::StatusOr<Result> first = Await(call, {});
   if (!first.ok()) return first.status();
   if (!first->prepared()) return absl::DataLossError("no Prepared result in answer to PREPARE");
   auto statement = std::make_shared<const PreparedStatement>(text, *first->prepared());
@@ -537,7 +542,7 @@ absl::StatusOr<std::shared_ptr<const PreparedStatement>> Session::Impl::Prepare(
         std::lock_guard<std::mutex> lock(done_mu);
         if (--remaining == 0) done_cv.notify_all();
       };
-      Submit(std::move(c));
+      Submit(std::move(c), {});
     }
     std::unique_lock<std::mutex> lock(done_mu);
     done_cv.wait(lock, [&] { return remaining == 0; });
@@ -696,11 +701,10 @@ absl::StatusOr<std::shared_ptr<const PreparedStatement>> Session::Prepare(absl::
 
 namespace {
 
-std::shared_ptr<Call> MakeCall(Call::Kind kind, const StatementOptions& options, absl::Span<const Value> values) {
+std::shared_ptr<Call> MakeCall(Call::Kind kind, const StatementOptions& options) {
   auto call = std::make_shared<Call>();
   call->kind = kind;
   call->options = options;
-  call->values.assign(values.begin(), values.end());
   return call;
 }
 
@@ -723,51 +727,51 @@ absl::Status CheckValues(const std::shared_ptr<const PreparedStatement>& stateme
 
 absl::StatusOr<Result> Session::Query(absl::string_view query, const StatementOptions& options,
                                       absl::Span<const Value> values) {
-  auto call = MakeCall(Call::Kind::kQuery, options, values);
+  auto call = MakeCall(Call::Kind::kQuery, options);
   call->query = std::string(query);
-  return impl_->Await(std::move(call));
+  return impl_->Await(std::move(call), values);
 }
 
 void Session::QueryAsync(absl::string_view query, const StatementOptions& options, absl::Span<const Value> values,
                          ResultCallback done) {
-  auto call = MakeCall(Call::Kind::kQuery, options, values);
+  auto call = MakeCall(Call::Kind::kQuery, options);
   call->query = std::string(query);
   call->done = std::move(done);
-  impl_->Submit(std::move(call));
+  impl_->Submit(std::move(call), values);
 }
 
 absl::StatusOr<Result> Session::Execute(const std::shared_ptr<const PreparedStatement>& statement,
                                         absl::Span<const Value> values, const StatementOptions& options) {
   if (absl::Status s = CheckValues(statement, values.size(), false); !s.ok()) return s;
-  auto call = MakeCall(Call::Kind::kExecute, options, values);
+  auto call = MakeCall(Call::Kind::kExecute, options);
   call->statement = statement;
-  return impl_->Await(std::move(call));
+  return impl_->Await(std::move(call), values);
 }
 
 void Session::ExecuteAsync(const std::shared_ptr<const PreparedStatement>& statement, absl::Span<const Value> values,
                            const StatementOptions& options, ResultCallback done) {
   if (absl::Status s = CheckValues(statement, values.size(), false); !s.ok()) return done(s);
-  auto call = MakeCall(Call::Kind::kExecute, options, values);
+  auto call = MakeCall(Call::Kind::kExecute, options);
   call->statement = statement;
   call->done = std::move(done);
-  impl_->Submit(std::move(call));
+  impl_->Submit(std::move(call), values);
 }
 
 absl::StatusOr<Result> Session::ExecuteBatch(const std::shared_ptr<const PreparedStatement>& statement,
                                              absl::Span<const Value> rows, const StatementOptions& options) {
   if (absl::Status s = CheckValues(statement, rows.size(), true); !s.ok()) return s;
-  auto call = MakeCall(Call::Kind::kBatch, options, rows);
+  auto call = MakeCall(Call::Kind::kBatch, options);
   call->statement = statement;
-  return impl_->Await(std::move(call));
+  return impl_->Await(std::move(call), rows);
 }
 
 void Session::ExecuteBatchAsync(const std::shared_ptr<const PreparedStatement>& statement,
                                 absl::Span<const Value> rows, const StatementOptions& options, ResultCallback done) {
   if (absl::Status s = CheckValues(statement, rows.size(), true); !s.ok()) return done(s);
-  auto call = MakeCall(Call::Kind::kBatch, options, rows);
+  auto call = MakeCall(Call::Kind::kBatch, options);
   call->statement = statement;
   call->done = std::move(done);
-  impl_->Submit(std::move(call));
+  impl_->Submit(std::move(call), rows);
 }
 
 std::vector<HostStatus> Session::Hosts() const { return impl_->Hosts(); }

@@ -86,6 +86,9 @@ struct SessionStats {
 // retries and reconnection. Requests go round-robin over the connections that
 // are up, many in flight on each (pipelined by stream id).
 //
+// Values are encoded into the request before a method returns (the session
+// keeps no copy): the caller may reuse their buffer at once.
+//
 // The async methods return at once; their callback runs exactly once, on the
 // session's io thread, and must not block (a CompletionGroup's callbacks do
 // not). A request refused before it is sent (values that do not fit the

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/adaptive_trigger.h"
 #include "runtime/at_least_once_committer.h"
 #include "runtime/log.h"
 #include "runtime/task_set.h"
@@ -26,7 +27,8 @@ class TriggerLoop final : public PartitionListener {
         clock_(clock),
         at_least_once_(source, dead_letters),
         committer_(options.committer != nullptr ? *options.committer : at_least_once_),
-        tasks_(stores, options.processor) {}
+        tasks_(stores, options.processor),
+        adaptive_(options.trigger_interval) {}
 
   absl::StatusOr<PipelineResult> Run();
 
@@ -97,6 +99,10 @@ class TriggerLoop final : public PartitionListener {
   // Bytes of the dead letters processed since the last trigger that wait
   // in the tasks for it (only when the committer carries them).
   size_t dead_letter_bytes_pending_ = 0;
+  // The trigger interval and closed-row bound, grown while the source is
+  // behind (see runtime/adaptive_trigger.h).
+  AdaptiveTrigger adaptive_;
+  int64_t read_at_last_trigger_ = 0;
 };
 
 // What a dead letter takes in memory, near enough to bound it.
@@ -271,6 +277,7 @@ absl::StatusOr<PipelineResult> TriggerLoop::Run() {
 
   RecordBatch batch;
   absl::Time next_trigger = clock_.Now() + options_.trigger_interval;
+  absl::Duration scheduled = options_.trigger_interval;  // what next_trigger was set for
   absl::Time next_progress = clock_.Now() + options_.progress_interval;
   for (;;) {
     if (auto s = source_.Poll(options_.max_poll_wait, &batch); !s.ok()) return s;
@@ -288,18 +295,30 @@ absl::StatusOr<PipelineResult> TriggerLoop::Run() {
     // A backlog read faster than the trigger interval triggers early, so
     // what waits for a trigger stays bounded: rows of closed days, dead letters.
     bool backlog = dead_letter_bytes_pending_ >= options_.max_dead_letter_bytes_pending;
-    tasks_.ForEach([&](Task& task) {
-      backlog |= task.processor().ClosedRowsPending() >= options_.max_closed_rows_pending;
-    });
+    const size_t max_closed_rows = options_.max_closed_rows_pending * static_cast<size_t>(adaptive_.factor());
+    tasks_.ForEach([&](Task& task) { backlog |= task.processor().ClosedRowsPending() >= max_closed_rows; });
     absl::Time now = clock_.Now();
+    if (batch.records.empty() && adaptive_.factor() > 1 && !AdaptiveTrigger::Lagging(source_.Lag(), 0)) {
+      // Caught up (an empty poll can also be a consumer that waits for its
+      // next fetch): the interval is --trigger again, from the last trigger.
+      next_trigger -= scheduled - adaptive_.base();
+      scheduled = adaptive_.base();
+      adaptive_.Reset();
+    }
     if (now >= next_trigger || backlog) {
       const bool due = now >= next_trigger;
+      const int64_t read_since = result_.records_read - read_at_last_trigger_;
       if (auto s = Trigger(/*final=*/false); !s.ok()) return s;
+      read_at_last_trigger_ = result_.records_read;
+      const absl::Duration interval = adaptive_.AfterTrigger(AdaptiveTrigger::Lagging(source_.Lag(), read_since));
       // The next interval starts when this trigger is done: a slow sink (say,
       // seconds of writes while catching up) still gets an interval's worth
       // of records per trigger, rather than one poll's.
       now = clock_.Now();
-      if (due) next_trigger = now + options_.trigger_interval;
+      if (due) {
+        next_trigger = now + interval;
+        scheduled = interval;
+      }
     }
     if (now >= next_progress) {
       ReportProgress();

@@ -20,10 +20,6 @@ constexpr std::string_view kScheme = "cassandra://";
 // batches of more than 30 statements.
 constexpr size_t kMaxBatchRows = 30;
 
-// Bound values per row: user_uuid, created_date, event_count, and the write
-// timestamp.
-constexpr size_t kValuesPerRow = 4;
-
 cql::StatementOptions At(cql::Consistency consistency, bool idempotent = false) {
   cql::StatementOptions options;
   options.consistency = consistency;
@@ -198,14 +194,6 @@ absl::Status CassandraSink::Write(int64_t, const TriggerOutput& output) {
   rows_.assign(output.updates.begin(), output.updates.end());
   std::sort(rows_.begin(), rows_.end(),
             [](const DailyCount& a, const DailyCount& b) { return a.user < b.user || (a.user == b.user && a.day < b.day); });
-  values_.clear();
-  values_.reserve(rows_.size() * kValuesPerRow);
-  for (const DailyCount& row : rows_) {
-    values_.push_back(cql::Value::FromUuid(row.user));
-    values_.push_back(cql::Value::FromDate(row.day));
-    values_.push_back(cql::Value::FromBigint(row.count));
-    values_.push_back(cql::Value::FromBigint(WriteTimestamp(row)));
-  }
   const cql::StatementOptions write = At(cql::Consistency::kLocalQuorum, /*idempotent=*/true);
   // Shared with the callbacks: Write may return before every request is done.
   auto group = std::make_shared<cql::CompletionGroup>();
@@ -215,13 +203,27 @@ absl::Status CassandraSink::Write(int64_t, const TriggerOutput& output) {
   absl::Time last_answer = absl::Now();
   absl::Time stop_seen = absl::InfiniteFuture();
   int64_t answered = 0;
-  const absl::Span<const cql::Value> all(values_);
   for (size_t begin = 0, end; begin < rows_.size(); begin = end) {
     for (end = begin + 1;
          end < rows_.size() && rows_[end].user == rows_[begin].user && end - begin < kMaxBatchRows; ++end) {
     }
-    if (auto s = Await(*group, options_.max_in_flight - 1, &last_answer, &answered, &stop_seen); !s.ok()) return s;
-    const absl::Span<const cql::Value> values = all.subspan(begin * kValuesPerRow, (end - begin) * kValuesPerRow);
+    // At the bound, wait for the low-water mark: the writer wakes once per
+    // burst of completions and sends a burst, rather than one request per
+    // completion (a thread switch per request).
+    if (group->pending() >= options_.max_in_flight) {
+      if (auto s = Await(*group, options_.max_in_flight / 2, &last_answer, &answered, &stop_seen); !s.ok()) return s;
+    }
+    // The session encodes the request before it returns: one request's
+    // values at a time, in a buffer reused for all of them.
+    values_.clear();
+    for (size_t i = begin; i < end; ++i) {
+      const DailyCount& row = rows_[i];
+      values_.push_back(cql::Value::FromUuid(row.user));
+      values_.push_back(cql::Value::FromDate(row.day));
+      values_.push_back(cql::Value::FromBigint(row.count));
+      values_.push_back(cql::Value::FromBigint(WriteTimestamp(row)));
+    }
+    const absl::Span<const cql::Value> values(values_);
     if (end - begin == 1) {
       session_->ExecuteAsync(upsert_, values, write, done());
     } else {

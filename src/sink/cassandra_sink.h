@@ -38,7 +38,8 @@ struct CassandraSinkOptions {
   bool tls = false;
   std::string ca_file;
   bool verify_server_certificate = true;
-  // Requests (single upserts or one learner's batch) in flight at most.
+  // Requests (single upserts or one learner's batch) in flight at most. At
+  // the bound, the writer waits until half of them are answered.
   int max_in_flight = 1024;
   int connections_per_host = 2;
   // No answer to any request of a trigger's write for this long fails the
@@ -104,7 +105,7 @@ class CassandraSink final : public Sink {
   std::unique_ptr<cql::Session> session_;
   std::shared_ptr<const cql::PreparedStatement> upsert_;
   std::vector<DailyCount> rows_;    // reused: this trigger's rows, by learner
-  std::vector<cql::Value> values_;  // reused: their bound values, back to back
+  std::vector<cql::Value> values_;  // reused: one request's bound values
 };
 
 }  // namespace tally

@@ -271,6 +271,40 @@ TEST(CqlConnection, TimedOutStreamIdIsRetiredUntilItsLateAnswer) {
   io_thread.join();
 }
 
+// One deadline timer serves the whole connection: a request sent after
+// another, with a shorter timeout, still times out at its own deadline, and
+// the earlier one does not time out with it.
+TEST(CqlConnection, ALaterShorterDeadlineFiresFirst) {
+  std::promise<void> first_arrived;
+  std::atomic<int> arrived{0};
+  FakeServer server([&](const auto&, const FrameHeader&, const std::string&) {  // never answers
+    if (arrived++ == 0) first_arrived.set_value();
+  });
+  asio::io_context io;
+  auto work = asio::make_work_guard(io);
+  std::thread io_thread([&] { io.run(); });
+  ConnectionOptions copts;
+  copts.endpoint = *ParseEndpoint(server.address());
+  std::shared_ptr<Connection> conn = Connection::Create(io, copts);
+  std::promise<absl::Status> connected;
+  conn->AsyncConnect([&](absl::Status s) { connected.set_value(s); });
+  ASSERT_TRUE(connected.get_future().get().ok());
+
+  std::string f;
+  AppendOptionsRequest(&f, 0);
+  std::promise<absl::Status> slow, quick;
+  ASSERT_TRUE(conn->Send(f, milliseconds(600000), [&](absl::StatusOr<Frame> r) { slow.set_value(r.status()); }).ok());
+  first_arrived.get_future().wait();  // written, so the timer is set for its deadline
+  ASSERT_TRUE(conn->Send(f, milliseconds(50), [&](absl::StatusOr<Frame> r) { quick.set_value(r.status()); }).ok());
+  EXPECT_EQ(quick.get_future().get().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(conn->in_flight(), 2) << "the slow request still waits; the quick one's id is retired";
+
+  conn->Close(absl::CancelledError("test over"));
+  EXPECT_EQ(slow.get_future().get().code(), absl::StatusCode::kUnavailable) << "failed by the close, not by a deadline";
+  work.reset();
+  io_thread.join();
+}
+
 TEST(CqlConnection, LostConnectionFailsPendingRequests) {
   FakeServer server([&](const auto& conn, const FrameHeader&, const std::string&) { conn->Close(); });
   asio::io_context io;
