@@ -8,7 +8,8 @@
 # included), and the dead-letter topic holds each invalid record once, with
 # its input partition and offset. Then a second --available-now run of the
 # group finds nothing new, and the consumed repartition records are deleted;
-# a repartition topic with other partition counts or settings is refused.
+# a repartition topic with other partition counts or settings is refused; and
+# an input that grows while the job runs is counted whole.
 # Usage: bash repartition_test.sh /path/to/tally
 stack=$(cd "$(dirname "$0")/../.." && pwd)/scripts/local-stack  # before lib.sh moves to a temporary directory
 source "$(dirname "$0")/../cli/lib.sh"
@@ -66,5 +67,40 @@ expect_exit 1 timeout 60 "$TALLY" run --source "$kafka/$topic" --group "$compact
   --available-now --sink csv:compacted.csv
 expect_contains "$err" "repartition topic '$compacted-$topic-repartition' has cleanup.policy=compact"
 expect_contains "$err" "cleanup.policy=delete,retention.ms=-1"
+
+# The input grows while a repartitioned job runs: the router takes the new
+# partition (from its start) at the next metadata refresh, and the records
+# written there are counted like the others. The repartition topic keeps the
+# job's partition count (2, the input's at the first start).
+grown="${topic}_grown"
+ggroup="${group}_grown"
+# committed_to_end TOPIC N: the group ggroup has committed, at each of the N
+# partitions of TOPIC, its end offset (a partition that never held a record
+# counts too).
+committed_to_end() {
+  "$stack" kafka-consumer-groups --describe --group "$ggroup" 2>/dev/null |
+    awk -v t="$1" -v n="$2" '$2 == t && (($4 ~ /^[0-9]+$/ && $4 == $5) || ($4 == "-" && $5 == "0")) { k++ }
+      END { exit !(k == n) }'
+}
+head -n 3000 events.jsonl >first.jsonl
+tail -n +3001 events.jsonl >rest.jsonl
+expect_exit 0 "$stack" kafka-topics --create --topic "$grown" --partitions 2
+expect_exit 0 "$TALLY" produce --from file:first.jsonl --to "$kafka/$grown" --key-field ""
+"$TALLY" run --source "$kafka/$grown" --group "$ggroup" --state-dir state-grown --sink csv:grown.csv \
+  --trigger 1s >grown.out 2>grown.err &
+run=$!
+await "the job routes and counts the first part" 90 committed_to_end "$ggroup-$grown-repartition" 2
+expect_exit 0 "$stack" kafka-topics --alter --topic "$grown" --partitions 3
+# Keyed by learner: a third of the learners hash to the new partition.
+expect_exit 0 "$TALLY" produce --from file:rest.jsonl --to "$kafka/$grown"
+expect_exit 0 "$stack" kafka-get-offsets --topic "$grown" --partitions 2
+check "the new partition holds records" grep -Eq ":2:[1-9]" "$out"
+await "the job routes the grown input to its end" 90 committed_to_end "$grown" 3
+await "the job counts it to its end" 60 committed_to_end "$ggroup-$grown-repartition" 2
+kill -TERM "$run"
+wait "$run"
+expect_eq $? 0 "exit status of the job after SIGTERM"
+sorted_rows grown.csv >grown-rows.csv
+expect_file_eq grown-rows.csv reference-rows.csv
 
 finish
