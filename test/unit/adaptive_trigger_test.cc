@@ -11,6 +11,7 @@
 #include "runtime/clock.h"
 #include "runtime/pipeline.h"
 #include "state/store_provider.h"
+#include "null_sinks.h"
 
 namespace tally {
 namespace {
@@ -92,20 +93,6 @@ class OneRecordPerSecond final : public Source {
   bool caught_up_;
   int polled_ = 0;
   std::string line_ = "not json";
-};
-
-class NullSink final : public Sink {
- public:
-  absl::Status Write(int64_t, const TriggerOutput&) override { return absl::OkStatus(); }
-  absl::Status Commit() override { return absl::OkStatus(); }
-  std::string Describe() const override { return "null"; }
-};
-
-class NullDeadLetterSink final : public DeadLetterSink {
- public:
-  absl::Status Write(std::span<const DeadLetter>) override { return absl::OkStatus(); }
-  absl::Status Commit() override { return absl::OkStatus(); }
-  std::string Describe() const override { return "null"; }
 };
 
 int64_t TriggersFor(bool caught_up) {

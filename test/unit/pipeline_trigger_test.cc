@@ -12,6 +12,7 @@
 
 #include "runtime/clock.h"
 #include "state/store_provider.h"
+#include "null_sinks.h"
 
 namespace tally {
 namespace {
@@ -40,20 +41,6 @@ class ScriptedSource final : public Source {
   int batches_, per_batch_;
   int polled_ = 0;
   int64_t position_ = 0;
-};
-
-class NullSink final : public Sink {
- public:
-  absl::Status Write(int64_t, const TriggerOutput&) override { return absl::OkStatus(); }
-  absl::Status Commit() override { return absl::OkStatus(); }
-  std::string Describe() const override { return "null"; }
-};
-
-class NullDeadLetterSink final : public DeadLetterSink {
- public:
-  absl::Status Write(std::span<const DeadLetter>) override { return absl::OkStatus(); }
-  absl::Status Commit() override { return absl::OkStatus(); }
-  std::string Describe() const override { return "null"; }
 };
 
 // Carries dead letters in its commits, as the exactly-once committer does,
