@@ -46,6 +46,12 @@ def main():
     conf = env.get_config()
     conf.set("parallelism.default", args.parallelism)
     conf.set("execution.checkpointing.interval", "5 s")
+    # checkpoints to files: the JobManager's memory (the default storage) takes 5 MiB
+    # of state at most, and the dedup state of 2M events is tens of MiB
+    conf.set("execution.checkpointing.storage", "filesystem")
+    conf.set("execution.checkpointing.dir", "file://" + os.path.abspath(os.path.join(args.out, "checkpoints")))
+    # a failure ends the run (and is reported) instead of restarting it forever
+    conf.set("restart-strategy.type", "none")
     conf.set("table.exec.source.idle-timeout", "5 s")
     # the Kafka connector jar (build/compare/flink-lib), fetched by scripts/bench-compare
     jars = sorted(glob.glob(os.path.join(os.environ["FLINK_CONNECTOR_DIR"], "*.jar")))
