@@ -53,8 +53,16 @@ cgroup_join() {
   for d in "$@"; do [[ -z $d ]] || echo "$BASHPID" >"$d/cgroup.procs"; done
 }
 
-# cgroup_remove DIR...: removes cgroups whose processes have all exited.
+# cgroup_remove DIR...: removes cgroups whose processes have all exited. The kernel
+# may refuse (EBUSY) for a moment after the last one is gone: retried for up to 5 s.
 cgroup_remove() {
-  local d
-  for d in "$@"; do [[ -z $d ]] || rmdir "$d" 2>/dev/null || true; done
+  local d i
+  for d in "$@"; do
+    [[ -n $d ]] || continue
+    for ((i = 0; i < 50; i++)); do
+      rmdir "$d" 2>/dev/null && break
+      [[ -d $d ]] || break
+      sleep 0.1
+    done
+  done
 }
