@@ -5,13 +5,15 @@
 #   make test       build, run every test (release), then every test but the slow
 #                   real-stack scenarios (test/integration/*.sh) again under ASan+UBSan
 #   make bench      micro-benchmarks and the end-to-end file -> csv benchmark
+#   make bench-compare  tally, the seed's PySpark job and a Flink SQL job on the same data
+#                   (installs PySpark and PyFlink under build/compare; not part of test)
 #   make demo       generate a sample stream, run the job, show the daily counts
 #   make debug      build/debug, unoptimised with assertions
 
 CMAKE_FLAGS ?=
 BUILD = cmake -S . -G Ninja $(CMAKE_FLAGS)
 
-.PHONY: all release debug sanitize test test-release test-sanitize bench demo deps clean
+.PHONY: all release debug sanitize test test-release test-sanitize bench bench-compare demo deps clean
 
 all: release
 
@@ -40,6 +42,9 @@ test: test-release test-sanitize
 
 bench: release
 	@scripts/bench
+
+bench-compare: release
+	@scripts/bench-compare
 
 demo: release
 	@scripts/demo
