@@ -49,8 +49,8 @@ keyed=${keyed:-1}
 job_flags=(--source "$kafka/$topic" --group "$group" --sink "$cassandra/$table" --trigger 1s
   --lateness "$lateness" --kafka "session.timeout.ms=$session_ms" --kafka heartbeat.interval.ms=1500)
 key_field=UserUUID
-# The topics the group consumes, and how many partitions its members hold in
-# all when every partition is assigned.
+# The topics the group consumes (with the repartition topic named for the
+# group the scenario starts with).
 group_topics=("$topic")
 if ((keyed)); then
   job_flags+=(--input-keyed-by-user)
@@ -59,7 +59,9 @@ else
   group_topics+=("$group-$topic-repartition")
   topics+=("$group-$topic-repartition" "$group-$group-$topic-repartition-changelog")
 fi
-assigned=$((partitions * ${#group_topics[@]}))
+# assigned: how many partitions the group's members hold in all when every
+# partition is assigned (a script may set $partitions after sourcing this).
+assigned() { echo $((partitions * ${#group_topics[@]})); }
 
 scenario_cleanup() {
   local hook name p t f
@@ -166,7 +168,7 @@ members() {
 holds() { members | awk -v c="$1" '$1 == c && $2 > 0 { f = 1 } END { exit !f }'; }
 # holds_all NAME: the process NAME holds every partition of every topic the
 # group reads, and no other process is in the group.
-holds_all() { [[ "$(members)" == "$1 $assigned" ]]; }
+holds_all() { [[ "$(members)" == "$1 $(assigned)" ]]; }
 # not_member NAME: no consumer of NAME is a member of the group any more.
 not_member() { members >members.txt && ! awk -v c="$1" '$1 == c { f = 1 } END { exit !f }' members.txt; }
 # spread NAME...: these processes, and no other, hold the partitions, each at
@@ -174,7 +176,7 @@ not_member() { members >members.txt && ! awk -v c="$1" '$1 == c { f = 1 } END { 
 spread() {
   local want
   want=$(printf '%s\n' "$@" | LC_ALL=C sort | tr '\n' ' ')
-  members | awk -v p="$assigned" '$2 > 0 { names = names $1 " "; s += $2 } END { print names; exit !(s == p) }' \
+  members | awk -v p="$(assigned)" '$2 > 0 { names = names $1 " "; s += $2 } END { print names; exit !(s == p) }' \
     >spread.txt && [[ "$(cat spread.txt)" == "$want" ]]
 }
 
@@ -224,7 +226,7 @@ await_return() {
 # may leave some empty) has nothing to commit.
 group_done() {
   "$stack" kafka-consumer-groups --describe --group "$group" 2>/dev/null | tee group.txt |
-    awk -v topics="${group_topics[*]}" -v p="$assigned" 'BEGIN { split(topics, t); for (i in t) read[t[i]] = 1 }
+    awk -v topics="${group_topics[*]}" -v p="$(assigned)" 'BEGIN { split(topics, t); for (i in t) read[t[i]] = 1 }
       ($2 in read) && (($4 ~ /^[0-9]+$/ && $4 == $5) || ($4 == "-" && $5 == "0")) { n++ } END { exit !(n == p) }'
 }
 
