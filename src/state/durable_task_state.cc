@@ -88,9 +88,10 @@ void DurableTaskState::Stage(std::span<const DailyCount> updates, std::span<cons
   if (!dedup_log_.empty()) {
     // One chunk sequence number per trigger; chunks of one bucket within it
     // are numbered from 0.
-    std::sort(dedup_log_.begin(), dedup_log_.end(), [](const codec::DedupEntry& a, const codec::DedupEntry& b) {
-      return codec::BucketOf(a.time) < codec::BucketOf(b.time);
-    });
+    // By time: that groups them by bucket (BucketOf is monotonic), with a
+    // cheaper comparison than the bucket's division.
+    std::sort(dedup_log_.begin(), dedup_log_.end(),
+              [](const codec::DedupEntry& a, const codec::DedupEntry& b) { return a.time < b.time; });
     for (size_t begin = 0, end; begin < dedup_log_.size(); begin = end) {
       const int64_t bucket = codec::BucketOf(dedup_log_[begin].time);
       for (end = begin + 1; end < dedup_log_.size() && codec::BucketOf(dedup_log_[end].time) == bucket; ++end) {
