@@ -65,6 +65,12 @@ class DurableTaskState {
   std::unique_ptr<LocalStateStore> store_;
   std::vector<state_codec::DedupEntry> dedup_log_;
   std::vector<StateRecord> staged_;
+  // A window row's change, as Stage sorts them: cheaper than as records.
+  struct RowChange {
+    DailyCount row;
+    bool tombstone = false;  // finalized: the row leaves the state
+  };
+  std::vector<RowChange> row_changes_;  // Stage's scratch, kept for its capacity
   // The dedup chunk keys held, by bucket: what to delete when a bucket expires.
   std::map<int64_t, std::vector<std::string>> chunks_by_bucket_;
   int64_t next_chunk_seq_ = 0;

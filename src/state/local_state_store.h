@@ -20,9 +20,12 @@ namespace tally {
 // task's changelog partition up to a checkpoint, the changelog offset after
 // the last record it holds. A restart reads the changelog from the checkpoint
 // on (nothing, if the checkpoint is the changelog's end), so the store never
-// needs to be written synchronously: whatever a crash loses, the changelog
-// still has, and Apply is atomic, so a store is always some earlier, whole
-// checkpoint.
+// needs to be durable on its own: it is written without RocksDB's WAL and
+// without sync. Whatever a crash loses (the writes since the last memtable
+// flush) the changelog still has, and Apply's records and checkpoint go in
+// one write batch, which RocksDB never splits across flushes, so after a
+// crash the store is always some earlier, whole checkpoint. A close flushes,
+// so after a clean stop it is current.
 //
 // Not thread-safe; one per task.
 class LocalStateStore {
@@ -45,14 +48,15 @@ class LocalStateStore {
   int64_t checkpoint() const { return checkpoint_; }
 
   // Applies `records` in order (a put, or a delete for a tombstone) and sets
-  // the checkpoint, in one atomic write. Not synced: see the class comment.
+  // the checkpoint, in one atomic write. Not logged nor synced: see the
+  // class comment.
   absl::Status Apply(std::span<const StateRecord> records, int64_t checkpoint);
 
   // Calls f(key, value) for every key that starts with `prefix`, in key
   // order, with checksums verified. DataLoss if a block is corrupt.
   absl::Status Scan(std::string_view prefix, const std::function<void(std::string_view, std::string_view)>& f) const;
 
-  // Bytes of the store's files on disk (SST and WAL), for benchmarks.
+  // Bytes of the store's files on disk, for benchmarks.
   uint64_t DiskBytes() const;
 
   // Writes what is in memory to SST files and waits for it, for tests and

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -239,6 +240,63 @@ TEST(DurableTaskState, ExpiredDedupBucketsLeaveTheStore) {
                   .ok());
   EXPECT_LE(chunks, 2);  // the live bucket(s) only, not 200
   task.reset();
+  std::filesystem::remove_all(path);
+}
+
+// Stage hands the changelog and the local store one record per key, in key
+// order (bytes, unsigned), the latest change of each: a row updated and then
+// finalized in one trigger is a tombstone. Window rows sort as (user, day)
+// and must land where their keys' bytes put them: high user bits (unsigned),
+// negative days, after the dedup chunks and the meta.
+TEST(DurableTaskState, StagesOneRecordPerKeyInKeyOrder) {
+  const std::string path = absl::StrFormat("%s/durable-order-%d", ::testing::TempDir(), getpid());
+  std::filesystem::remove_all(path);
+  {
+    auto store = LocalStateStore::Open(path);
+    ASSERT_TRUE(store.ok()) << store.status();
+    DurableTaskState durable(std::move(*store));
+    durable.dedup_log()->push_back({Uuid{7, 7}, 5 * 3600 * kMicrosPerSecond});
+    durable.dedup_log()->push_back({Uuid{8, 8}, -2 * 3600 * kMicrosPerSecond});
+    const Uuid high{0x8000000000000000ULL, 1}, low{1, 0xffffffffffffffffULL};
+    const std::vector<DailyCount> updates = {
+        {high, 3, 1}, {low, -1, 2}, {high, -4, 3}, {low, 0, 4}, {Uuid{1, 0}, 9, 5}, {high, 2, 6}};
+    const std::vector<DailyCount> finalized = {{high, -4, 3}, {Uuid{0, 5}, 1, 7}};
+    Watermark watermark(3600 * kMicrosPerSecond);
+    watermark.Observe(6 * 3600 * kMicrosPerSecond);
+    durable.Stage(updates, finalized, watermark, RecordCounts{});
+
+    // The reference: every change as a record, sorted as bytes, last of each key.
+    std::vector<StateRecord> expected;
+    for (const DailyCount& row : updates) {
+      expected.push_back({codec::WindowKey(row.user, row.day), codec::EncodeCount(row.count), false});
+    }
+    for (const DailyCount& row : finalized) expected.push_back({codec::WindowKey(row.user, row.day), "", true});
+    std::stable_sort(expected.begin(), expected.end(),
+                     [](const StateRecord& a, const StateRecord& b) { return a.key < b.key; });
+    auto last = std::unique(expected.rbegin(), expected.rend(),
+                            [](const StateRecord& a, const StateRecord& b) { return a.key == b.key; });
+    expected.erase(expected.begin(), last.base());
+
+    const std::vector<StateRecord>& staged = durable.staged();
+    for (size_t i = 1; i < staged.size(); ++i) {
+      EXPECT_LT(staged[i - 1].key, staged[i].key) << "record " << i;
+    }
+    std::vector<StateRecord> rows;
+    for (const StateRecord& r : staged) {
+      if (r.key.front() == codec::kWindowPrefix) rows.push_back(r);
+    }
+    ASSERT_EQ(rows.size(), expected.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      EXPECT_EQ(rows[i].key, expected[i].key) << "row " << i;
+      EXPECT_EQ(rows[i].value, expected[i].value) << "row " << i;
+      EXPECT_EQ(rows[i].tombstone, expected[i].tombstone) << "row " << i;
+    }
+    // Two dedup chunks (bucket -2 and bucket 5), the meta, then the rows.
+    ASSERT_EQ(staged.size(), rows.size() + 3);
+    EXPECT_EQ(staged[0].key.front(), codec::kDedupPrefix);
+    EXPECT_EQ(staged[1].key.front(), codec::kDedupPrefix);
+    EXPECT_EQ(staged[2].key, codec::kMetaKey);
+  }
   std::filesystem::remove_all(path);
 }
 

@@ -217,17 +217,20 @@ TEST_F(LocalStateStoreTest, DiskBytesCountsTheData) {
   auto store = OpenOk();
   ASSERT_NE(store, nullptr);
   const uint64_t empty = store->DiskBytes();
-  Fill(*store, 5000);  // 1 MB of incompressible values, in the WAL
-  EXPECT_GT(store->DiskBytes(), empty + 1000000);
-  ASSERT_TRUE(store->Flush().ok());  // and now (also) in an SST file
+  Fill(*store, 5000);  // 1 MB of incompressible values, in the memtable (no WAL)
+  ASSERT_TRUE(store->Flush().ok());  // and now in an SST file
   EXPECT_FALSE(FilesEndingWith(path_, ".sst").empty());
   EXPECT_GT(store->DiskBytes(), empty + 1000000);
 }
 
-// A crash may cut the (unsynced) WAL anywhere: the store reopens at an earlier
-// checkpoint with exactly the records up to it.
-TEST_F(LocalStateStoreTest, ATornWalGivesAnEarlierWholeCheckpoint) {
-  constexpr int kBatches = 50;
+// A process that dies (kill -9) leaves the store's files as they are at that
+// instant: a copy of the dir taken while the store is open is what the next
+// start finds. The store keeps no WAL, so that is the last flush: an earlier
+// checkpoint, with exactly the records up to it (the restart reads the rest
+// from the changelog), never a batch in part.
+TEST_F(LocalStateStoreTest, AKilledProcessLeavesAnEarlierWholeCheckpoint) {
+  constexpr int kBatches = 50, kFlushedAt = 20;
+  const std::string crashed = (root_ / "crashed").string();
   {
     auto store = OpenOk();
     ASSERT_NE(store, nullptr);
@@ -235,24 +238,40 @@ TEST_F(LocalStateStoreTest, ATornWalGivesAnEarlierWholeCheckpoint) {
       const std::string n = std::to_string(100 + i);
       const std::vector<StateRecord> batch = {Put("D" + n, std::string(100, 'd')), Put("W" + n, std::string(100, 'w'))};
       ASSERT_TRUE(store->Apply(batch, i).ok());
+      if (i == kFlushedAt) {
+        ASSERT_TRUE(store->Flush().ok());
+      }
     }
+    fs::copy(path_, crashed, fs::copy_options::recursive);
   }
-  const std::vector<fs::path> wals = FilesEndingWith(path_, ".log");
-  ASSERT_EQ(wals.size(), 1u);
-  const uintmax_t size = fs::file_size(wals[0]);
-  fs::resize_file(wals[0], size - 150);  // into the last batch
-
-  auto store = OpenOk();
-  ASSERT_NE(store, nullptr);
-  const int64_t checkpoint = store->checkpoint();
-  EXPECT_LT(checkpoint, kBatches);
-  EXPECT_GT(checkpoint, 0);
-  const Entries d = ScanAll(*store, "D");
-  const Entries w = ScanAll(*store, "W");
+  auto reopened = LocalStateStore::Open(crashed);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  LocalStateStore& store = **reopened;
+  const int64_t checkpoint = store.checkpoint();
+  EXPECT_EQ(checkpoint, kFlushedAt);  // no WAL: what was not flushed is gone
+  const Entries d = ScanAll(store, "D");
+  const Entries w = ScanAll(store, "W");
   ASSERT_EQ(d.size(), static_cast<size_t>(checkpoint));
   ASSERT_EQ(w.size(), static_cast<size_t>(checkpoint));
   EXPECT_EQ(d.back().first, "D" + std::to_string(100 + checkpoint));
   EXPECT_EQ(w.back().first, "W" + std::to_string(100 + checkpoint));
+}
+
+// A clean close flushes what only the memtable held: the next start finds
+// the store current.
+TEST_F(LocalStateStoreTest, ACloseKeepsEveryBatch) {
+  {
+    auto store = OpenOk();
+    ASSERT_NE(store, nullptr);
+    for (int i = 1; i <= 30; ++i) {
+      const std::vector<StateRecord> batch = {Put("W" + std::to_string(100 + i), "v")};
+      ASSERT_TRUE(store->Apply(batch, i).ok());
+    }
+  }
+  auto store = OpenOk();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->checkpoint(), 30);
+  EXPECT_EQ(ScanAll(*store, "W").size(), 30u);
 }
 
 TEST_F(LocalStateStoreTest, ACorruptManifestIsDataLoss) {
