@@ -714,7 +714,15 @@ absl::StatusOr<int> RunJob(const RunFlags& flags, const KafkaFlags& kafka, Pipel
   options.on_progress = [&progress](const PipelineProgress& p) { progress.Print(p); };
   const bool can_start_anew = job.kafka_source != nullptr && job.outputs.empty();
   auto fail = [&](const absl::Status& status) -> absl::StatusOr<int> {
-    if (can_start_anew && NeedsNewProducer(status) && !StopRequested()) return status;
+    if (can_start_anew && NeedsNewProducer(status)) {
+      if (!StopRequested()) return status;
+      // Asked to stop anyway: nothing is lost. What this producer did not
+      // commit is redone from the last commit by whoever owns the
+      // partitions, or by the next start.
+      LogLine("tally", absl::StrCat(status.message(), ". Stopping as asked; the work since the last commit is redone "
+                                                      "from it by the group"));
+      return kExitOk;
+    }
     return Fail(status);
   };
   MemoryStoreProvider memory_stores;
