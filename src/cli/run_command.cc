@@ -525,6 +525,7 @@ absl::Status OpenJob(const RunFlags& flags, const KafkaFlags& kafka, Job* job) {
   const std::optional<std::string> input = CheckSourceFlags(flags, kafka);
   const SinkSpec sink_spec = CheckSinkFlags(flags);
   const DeadLetterSpec dead_letter_spec = CheckDeadLetterFlags(flags, kafka);
+  JobSettings settings;  // a Kafka job's, checked before the sink opens and recorded after
   CheckDistinctFiles(flags, input, sink_spec, dead_letter_spec);
 
   std::unique_ptr<AtomicOutputFile> csv_file;
@@ -593,8 +594,8 @@ absl::Status OpenJob(const RunFlags& flags, const KafkaFlags& kafka, Job* job) {
     // recorded below, once the start has succeeded.
     job->settings_topic = {kafka.input->bootstrap_servers, kafka.properties, flags.group,
                            JobSettingsTopicName(flags.group, kafka.input->topic)};
-    auto recorded = CheckJobSettings(job->transaction->producer().handle(), job->settings_topic,
-                                     JobSettingsOf(flags, kafka, sink_spec, dead_letter_spec, job->repartition_partitions));
+    settings = JobSettingsOf(flags, kafka, sink_spec, dead_letter_spec, job->repartition_partitions);
+    auto recorded = CheckJobSettings(job->transaction->producer().handle(), job->settings_topic, settings);
     if (!recorded.ok()) return recorded.status();
     job->settings_recorded = *recorded;
   }
@@ -610,7 +611,7 @@ absl::Status OpenJob(const RunFlags& flags, const KafkaFlags& kafka, Job* job) {
                                                                      *dead_letter_spec.topic, kafka.input->topic);
   }
   if (job->kafka_source != nullptr && !job->settings_recorded) {
-    return RecordJobSettings(job->settings_topic, JobSettingsOf(flags, kafka, sink_spec, dead_letter_spec, job->repartition_partitions));
+    return RecordJobSettings(job->settings_topic, settings);
   }
   return absl::OkStatus();
 }

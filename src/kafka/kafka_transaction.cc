@@ -176,7 +176,7 @@ absl::Status KafkaTransaction::CommitWithOffsets(rd_kafka_t* consumer, const rd_
     if (auto s = retried([&] { return SendOffsets(consumer, offsets, give_up); }); !s.ok()) return AbortAfter(s);
   }
   if (auto s = retried([&] { return Commit(give_up); }); !s.ok()) {
-    if (!absl::IsUnavailable(s) && !absl::IsDeadlineExceeded(s)) return AbortAfter(s);
+    if (!IsRetriableTransactionStep(s)) return AbortAfter(s);
     // No answer within the retry window (a broker away, or this process
     // stopped past it): the commit may still complete at the coordinator,
     // so neither an abort nor a redo from the committed offsets is safe. A

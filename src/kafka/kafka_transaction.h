@@ -119,16 +119,20 @@ class KafkaTransaction {
   int consecutive_aborts_ = 0;  // by AbortAfter, since the last commit
 };
 
+// A step of a transaction that failed retriably (Unavailable,
+// DeadlineExceeded: a broker away) leaves the transaction intact: it may be
+// called again.
+inline bool IsRetriableTransactionStep(const absl::Status& s) {
+  return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s);
+}
+
 // Runs `call` (a step of a transaction) until it succeeds, fails for a
-// reason a retry cannot cure, or `give_up` is less than half a second away:
-// a step that fails retriably (Unavailable, DeadlineExceeded: a broker away)
-// leaves the transaction intact.
+// reason a retry cannot cure, or `give_up` is less than half a second away.
 template <typename Call>
 absl::Status RetryTransactionStep(absl::Time give_up, Call&& call) {
   for (;;) {
     absl::Status s = call();
-    const bool retriable = absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s);
-    if (!retriable || absl::Now() + absl::Milliseconds(500) >= give_up) return s;
+    if (!IsRetriableTransactionStep(s) || absl::Now() + absl::Milliseconds(500) >= give_up) return s;
     absl::SleepFor(absl::Milliseconds(500));
   }
 }
