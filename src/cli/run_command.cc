@@ -573,7 +573,8 @@ absl::Status OpenJob(const RunFlags& flags, const KafkaFlags& kafka, Job* job) {
         return s;
       }
       auto router_transaction =
-          KafkaTransaction::Open(kafka.input->bootstrap_servers, absl::StrCat(instance, "-route"), kafka.properties);
+          KafkaTransaction::Open(kafka.input->bootstrap_servers, absl::StrCat(instance, "-route"), kafka.properties,
+                                 absl::Seconds(30), kRouterTransactionTimeout);
       if (!router_transaction.ok()) return router_transaction.status();
       job->router_transaction = std::move(*router_transaction);
       auto counted = OpenRepartitionSource(flags, kafka, job->repartition_topic, &job->routed);
@@ -811,7 +812,7 @@ absl::StatusOr<int> RunJob(const RunFlags& flags, const KafkaFlags& kafka, Pipel
     router_options.field_names = options.processor.field_names;
     router_options.input_zone = options.processor.input_zone;
     router_options.max_record_bytes = options.processor.max_record_bytes;
-    router_options.trigger_interval = options.trigger_interval;
+    router_options.commit_interval = std::min(options.trigger_interval, router_options.commit_interval);
     router_options.stop = &StopRequestedFlag();
     router_options.stop_too = &counter_ended;
     router_thread = std::thread([&job, &routed, &counter_stop, router_options] {

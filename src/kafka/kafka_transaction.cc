@@ -78,18 +78,18 @@ absl::Duration TransactionRetryWindow(absl::Duration transaction_timeout) { retu
 absl::StatusOr<std::unique_ptr<KafkaTransaction>> KafkaTransaction::Open(const std::string& bootstrap_servers,
                                                                         const std::string& transactional_id,
                                                                         const KafkaProperties& properties,
-                                                                        absl::Duration timeout) {
+                                                                        absl::Duration timeout,
+                                                                        absl::Duration transaction_timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   auto producer = KafkaProducer::Open(bootstrap_servers, properties,
                                       {
                                           {"transactional.id", transactional_id},
                                           {"acks", "all"},
                                           {"enable.idempotence", "true"},
-                                          // librdkafka's default, spelled out: how long the broker lets
-                                          // a transaction of a dead process hold back read_committed
-                                          // readers before aborting it. Tunable (--kafka): the retry
-                                          // window of a transaction's steps derives from it.
-                                          {"transaction.timeout.ms", "60000"},
+                                          // Tunable (--kafka): the retry window of a transaction's
+                                          // steps derives from it.
+                                          {"transaction.timeout.ms",
+                                           absl::StrCat(absl::ToInt64Milliseconds(transaction_timeout))},
                                       },
                                       timeout);
   if (!producer.ok()) return producer.status();

@@ -45,10 +45,15 @@ class KafkaTransaction {
   // transaction support (too old, or a transaction log it cannot place: e.g.
   // transaction.state.log.replication.factor above the number of brokers)
   // fails with FailedPrecondition naming it and the broker settings to check.
+  // `transaction_timeout` is the producer's transaction.timeout.ms unless
+  // `properties` set it: how long the broker lets an open transaction of a
+  // dead or stalled process hold back read_committed readers before it
+  // aborts it. Transactions of this producer must commit well within it.
   static absl::StatusOr<std::unique_ptr<KafkaTransaction>> Open(const std::string& bootstrap_servers,
                                                                 const std::string& transactional_id,
                                                                 const KafkaProperties& properties,
-                                                                absl::Duration timeout = absl::Seconds(30));
+                                                                absl::Duration timeout = absl::Seconds(30),
+                                                                absl::Duration transaction_timeout = absl::Seconds(60));
   KafkaTransaction(std::unique_ptr<KafkaProducer> producer, absl::Duration timeout);
   ~KafkaTransaction();
   KafkaTransaction(const KafkaTransaction&) = delete;

@@ -115,7 +115,7 @@ absl::StatusOr<RepartitionRouterResult> RepartitionRouter::Run() {
   } unlisten{source_};
 
   RecordBatch batch;
-  absl::Time next_commit = absl::Now() + options_.trigger_interval;
+  absl::Time next_commit = absl::Now() + options_.commit_interval;
   for (;;) {
     rewound_ = false;
     if (auto s = source_.Poll(options_.max_poll_wait, &batch); !s.ok()) return s;
@@ -139,7 +139,7 @@ absl::StatusOr<RepartitionRouterResult> RepartitionRouter::Run() {
         continue;
       }
       if (!committed.ok()) return committed;
-      next_commit = absl::Now() + options_.trigger_interval;
+      next_commit = absl::Now() + options_.commit_interval;
       if (last) break;
     }
   }

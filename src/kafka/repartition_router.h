@@ -16,13 +16,26 @@
 
 namespace tally {
 
+// The router producer's transaction.timeout.ms unless --kafka sets it: how
+// long a stalled or cut-off router's open transaction blocks the whole
+// group's counting before the broker aborts it (Kafka Streams' value under
+// exactly once). Its transactions last a commit interval, well within it.
+inline constexpr absl::Duration kRouterTransactionTimeout = absl::Seconds(10);
+
 struct RepartitionRouterOptions {
   std::string repartition_topic;  // GROUP-TOPIC-repartition
   int32_t partitions = 1;         // its partition count
   FieldNames field_names;
   absl::TimeZone input_zone = absl::UTCTimeZone();
   size_t max_record_bytes = kDefaultMaxRecordBytes;
-  absl::Duration trigger_interval = absl::Seconds(5);
+  // How often its transaction commits: the --trigger interval, 1 s at most.
+  // Each open transaction holds back the repartition topic's last stable
+  // offset, so every counter of the group reads routed records only after
+  // the commit (latency), and a router that stalls or is cut off stops all
+  // counting until the broker aborts its transaction (see
+  // kRouterTransactionTimeout). Kafka Streams commits every 100 ms under
+  // exactly once; a second keeps the commit's broker round trips negligible.
+  absl::Duration commit_interval = absl::Seconds(1);
   // A transaction commits early once this much was produced in it.
   size_t max_transaction_bytes = 16 << 20;
   absl::Duration max_poll_wait = absl::Milliseconds(200);
@@ -45,7 +58,7 @@ struct RepartitionRouterResult {
 // writes each valid one to the repartition topic in the partition of its
 // learner (RepartitionPartition), as a RepartitionRecord, and each invalid one
 // to the dead letters. Exactly once: what it writes and the input offsets it
-// consumed commit in one transaction, every trigger interval; an abort, or a
+// consumed commit in one transaction, every commit interval; an abort, or a
 // revocation, aborts the open transaction and rewinds the input to the
 // committed offsets. Stateless: a task here is only a partition's position.
 //

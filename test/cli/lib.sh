@@ -93,7 +93,12 @@ await() {
   shift 2
   deadline=$((SECONDS + seconds))
   while ((SECONDS < deadline)); do
-    if "$@"; then pass; return 0; fi
+    if "$@"; then
+      # TEST_TIMING=1 shows where a slow test spends its time.
+      [[ -n ${TEST_TIMING:-} ]] && echo "  [${SECONDS}s] $what" >&2
+      pass
+      return 0
+    fi
     sleep 0.5
   done
   fail "$what: not within ${seconds}s"

@@ -65,7 +65,7 @@ TEST(RepartitionRouterTest, RoutesEachValidRecordOnceToItsLearnersPartition) {
   RepartitionRouterOptions options;
   options.repartition_topic = repartition;
   options.partitions = 4;
-  options.trigger_interval = absl::Milliseconds(300);
+  options.commit_interval = absl::Milliseconds(300);
   RepartitionRouter router(**source, **transaction, dead_letters, options);
   auto result = router.Run();
   ASSERT_TRUE(result.ok()) << result.status();
