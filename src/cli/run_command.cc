@@ -24,6 +24,8 @@
 #include "cli/number_format.h"
 #include "cli/stop_signal.h"
 #include "runtime/log.h"
+#include "runtime/metrics.h"
+#include "runtime/operations_endpoint.h"
 #include "runtime/redact.h"
 #include "runtime/pipeline.h"
 #include "sink/atomic_output_file.h"
@@ -654,6 +656,18 @@ int Run(const RunFlags& flags) {
   options.processor.max_record_bytes = flags.max_record_bytes;
   options.processor.require_user_key = flags.input_keyed_by_user;
   options.stop = &StopRequestedFlag();
+  // The operations endpoints, up before anything is opened: a probe sees
+  // the process live (and not ready) while it waits for its servers.
+  std::unique_ptr<OperationsEndpoint> endpoint;
+  if (!flags.http.empty()) {
+    auto address = ParseHttpAddress(flags.http);
+    if (!address.ok()) throw UsageError{absl::StrCat("--http ", address.status().message())};
+    auto started = OperationsEndpoint::Start(*address, Metrics::Get());
+    if (!started.ok()) return Fail(started.status());
+    endpoint = std::move(*started);
+    options.metrics = &Metrics::Get();
+    LogLine("tally", absl::StrCat("serving /metrics, /healthz and /readyz on http://", endpoint->address()));
+  }
 
   // Open everything before reading a record: a bad path or an unreachable
   // server fails the run before any work, and nothing half-written is left
@@ -920,6 +934,8 @@ CLI::App* AddRunCommand(CLI::App& app, RunFlags* f) {
   AddSwitch(run, "--cassandra-allow-plaintext-auth", &f->cassandra_allow_plaintext_auth,
             "Send the username and password without --cassandra-tls (a trusted network only)");
   AddFlag(run, "--cassandra-in-flight", &f->cassandra_in_flight, "Write requests in flight at most");
+  AddFlag(run, "--http", &f->http,
+          "Serve /metrics (Prometheus), /healthz and /readyz on HOST:PORT, e.g. 127.0.0.1:9400 (default: off)");
   AddConfigFlag(run);
   return run;
 }

@@ -48,6 +48,8 @@ struct RunFlags {
   bool cassandra_skip_verify = false;
   bool cassandra_allow_plaintext_auth = false;
   int cassandra_in_flight = 1024;
+  // HOST:PORT of /metrics, /healthz and /readyz; empty: not served.
+  std::string http;
 };
 
 // Declares `run` and its flags on `app`; the flags land in *flags.

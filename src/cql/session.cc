@@ -2,6 +2,7 @@
 
 #include <asio.hpp>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -24,6 +25,7 @@
 #include "cql/retry_policy.h"
 #include "cql/server_error.h"
 #include "cql/tls_context.h"
+#include "runtime/metrics.h"
 
 namespace tally::cql {
 namespace {
@@ -59,6 +61,7 @@ struct Call {
   // kept); after a re-prepare only its prepared id is rewritten.
   std::string frame;
   std::shared_ptr<Connection> conn;    // of the latest attempt
+  std::chrono::steady_clock::time_point sent;  // the latest attempt's, for its latency
   int retries = 0;
   int reprepares = 0;
   std::unique_ptr<asio::steady_timer> backoff;
@@ -346,10 +349,30 @@ absl::StatusOr<Result> Session::Impl::Await(std::shared_ptr<Call> call, absl::Sp
 
 absl::Status Session::Impl::SendOn(const std::shared_ptr<Call>& call, const std::shared_ptr<Connection>& conn) {
   call->conn = conn;
-  return conn->Send(call->frame, request_timeout_, [call](absl::StatusOr<Frame> frame) mutable {
+  call->sent = std::chrono::steady_clock::now();
+  absl::Status sent = conn->Send(call->frame, request_timeout_, [call](absl::StatusOr<Frame> frame) mutable {
     Session::Impl* self = call->session;
     self->OnResponse(std::move(call), std::move(frame));
   });
+  if (sent.ok()) Metrics::Get().cassandra_in_flight().Increment();
+  return sent;
+}
+
+// The kind of a failed attempt, for tally_cassandra_errors_total.
+static Metrics::CassandraError ErrorKind(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kWriteTimeout:
+    case ErrorCode::kReadTimeout:
+      return Metrics::kTimeout;
+    case ErrorCode::kUnavailable:
+      return Metrics::kUnavailable;
+    case ErrorCode::kOverloaded:
+      return Metrics::kOverloaded;
+    case ErrorCode::kWriteFailure:
+      return Metrics::kWriteFailure;
+    default:
+      return Metrics::kOther;
+  }
 }
 
 bool Session::Impl::TrySendLocked(const std::shared_ptr<Call>& call) {
@@ -407,14 +430,22 @@ void Session::Impl::Dispatch(std::shared_ptr<Call> call) {
 }
 
 void Session::Impl::OnResponse(std::shared_ptr<Call> call, absl::StatusOr<Frame> frame) {
+  Metrics& metrics = Metrics::Get();
+  metrics.cassandra_in_flight().Decrement();
+  metrics.cassandra_request_duration().Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - call->sent).count());
   if (!frame.ok()) {
     if (frame.status().code() == absl::StatusCode::kDeadlineExceeded) {
       client_timeouts_.fetch_add(1, std::memory_order_relaxed);
+      metrics.cassandra_errors(Metrics::kTimeout).Increment();
+    } else {
+      metrics.cassandra_errors(Metrics::kConnection).Increment();
     }
     return Failed(std::move(call), frame.status());
   }
   absl::StatusOr<Response> response = ParseResponse(frame->header, frame->body);
   if (!response.ok()) {
+    metrics.cassandra_errors(Metrics::kOther).Increment();
     return Complete(call, absl::Status(response.status().code(),
                                        absl::StrCat("cassandra ", call->conn->name(), ": ", response.status().message())));
   }
@@ -422,6 +453,7 @@ void Session::Impl::OnResponse(std::shared_ptr<Call> call, absl::StatusOr<Frame>
     if (error->code == ErrorCode::kUnprepared && call->statement && call->reprepares < kMaxReprepares) {
       return Reprepare(std::move(call));
     }
+    metrics.cassandra_errors(ErrorKind(error->code)).Increment();
     return Failed(std::move(call), ToStatus(*error, call->conn->name()));
   }
   if (auto* result = std::get_if<Result>(&response->body)) return Complete(call, std::move(*result));

@@ -1,5 +1,6 @@
 #include "kafka/changelog_store_provider.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -7,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "kafka/changelog_topic.h"
 #include "kafka/committed_offset.h"
+#include "runtime/metrics.h"
 #include "state/state_codec.h"
 #include "state/change_logging_dedup_store.h"
 #include "state/memory_dedup_store.h"
@@ -65,10 +67,23 @@ absl::Status ChangelogStoreProvider::CheckStateOfCommittedInput(int32_t partitio
       "table (docs/fault-tolerance.md)"));
 }
 
-absl::StatusOr<int64_t> ChangelogStoreProvider::CatchUp(int32_t partition, LocalStateStore& store) const {
+absl::StatusOr<int64_t> ChangelogStoreProvider::CatchUp(int32_t partition, LocalStateStore& store,
+                                                         bool report_progress) const {
   const int64_t from = store.checkpoint();
   std::vector<StateRecord> batch;
   int64_t records = 0;
+  // Restore progress (tally_restore_remaining_records): the end as it is
+  // now; unknown (not reported) if the cluster does not say.
+  Metrics& metrics = Metrics::Get();
+  int64_t restore_end = -1;
+  if (report_progress) {
+    auto offsets =
+        ReadChangelogOffsets(options_.bootstrap_servers, options_.properties, options_.changelog_topic, partition);
+    if (offsets.ok()) {
+      restore_end = offsets->end;
+      metrics.SetRestoreRemaining(partition, std::max<int64_t>(0, restore_end - from));
+    }
+  }
   auto end = ReadChangelog(
       options_.bootstrap_servers, options_.properties, options_.changelog_topic, partition, from,
       [&](const ChangelogRecord& r) -> absl::Status {
@@ -83,6 +98,7 @@ absl::StatusOr<int64_t> ChangelogStoreProvider::CatchUp(int32_t partition, Local
         if (batch.size() < kRestoreBatch) return absl::OkStatus();
         absl::Status s = store.Apply(batch, r.offset + 1);
         batch.clear();
+        if (restore_end >= 0) metrics.SetRestoreRemaining(partition, std::max<int64_t>(0, restore_end - r.offset - 1));
         return s;
       });
   if (absl::IsOutOfRange(end.status()) && from > 0) {
@@ -98,6 +114,7 @@ absl::StatusOr<int64_t> ChangelogStoreProvider::CatchUp(int32_t partition, Local
                                                           options_.changelog_topic, ": ", end.status().message()));
   }
   if (auto s = store.Apply(batch, *end); !s.ok()) return s;
+  if (restore_end >= 0) metrics.SetRestoreRemaining(partition, 0);
   return records;
 }
 
@@ -115,7 +132,7 @@ absl::StatusOr<std::unique_ptr<LocalStateStore>> ChangelogStoreProvider::Restore
     }
     const absl::Time start = absl::Now();
     const int64_t from = (*store)->checkpoint();
-    auto records = CatchUp(partition, **store);
+    auto records = CatchUp(partition, **store, /*report_progress=*/!standby);
     if (!records.ok()) return records.status();
     if (from == 0) {
       if (auto s = CheckStateOfCommittedInput(partition, **store); !s.ok()) return s;
@@ -132,6 +149,13 @@ absl::StatusOr<std::unique_ptr<LocalStateStore>> ChangelogStoreProvider::Restore
 
 absl::StatusOr<TaskStores> ChangelogStoreProvider::Open(int32_t partition) {
   if (before_open_) before_open_(partition);
+  // A task restoring is not ready (/readyz) until it runs.
+  prometheus::Gauge& restoring = Metrics::Get().tasks_restoring();
+  restoring.Increment();
+  struct Restored {
+    prometheus::Gauge& gauge;
+    ~Restored() { gauge.Decrement(); }
+  } restored{restoring};
   for (int attempt = 0;; ++attempt) {
     auto store = Restore(partition);
     if (!store.ok()) return store.status();

@@ -58,7 +58,9 @@ class ChangelogStoreProvider final : public StoreProvider {
   // Applies the changelog of `partition` from `store`'s checkpoint to the
   // partition's end to `store`; returns the records applied. The refusals of
   // the class comment apply (a checkpoint outside the partition).
-  absl::StatusOr<int64_t> CatchUp(int32_t partition, LocalStateStore& store) const;
+  // `report_progress`: a task's restore, reported as
+  // tally_restore_remaining_records (a standby's catching up is not).
+  absl::StatusOr<int64_t> CatchUp(int32_t partition, LocalStateStore& store, bool report_progress = false) const;
 
   // Called by Open before it opens a partition's local store, with the
   // partition: whoever else holds that store open (a standby replica) closes

@@ -573,6 +573,14 @@ int64_t KafkaSource::PositionAfterEnd(int32_t partition) const {
 int64_t KafkaSource::Lag() const {
   int64_t lag = 0;
   bool known = false;
+  ForEachPartitionLag([&](const std::string&, int32_t, int64_t records) {
+    lag += records;
+    known = true;
+  });
+  return known ? lag : -1;
+}
+
+void KafkaSource::ForEachPartitionLag(const std::function<void(const std::string&, int32_t, int64_t)>& f) const {
   for (size_t p = 0; p < partitions_.size(); ++p) {
     const PartitionState& s = partitions_[p];
     if (!s.assigned) continue;
@@ -588,10 +596,8 @@ int64_t KafkaSource::Lag() const {
     // caught-up job would report the whole partition as lag).
     const int64_t position = std::max(s.next_offset, s.eof_offset);
     if (position < 0) continue;
-    lag += std::max<int64_t>(0, high - position);
-    known = true;
+    f(options_.endpoint.topic, static_cast<int32_t>(p), std::max<int64_t>(0, high - position));
   }
-  return known ? lag : -1;
 }
 
 }  // namespace tally

@@ -81,6 +81,7 @@ class KafkaSource final : public Source {
   absl::Status Commit() override;
   void SetPartitionListener(PartitionListener* listener) override { listener_ = listener; }
   int64_t Lag() const override;
+  void ForEachPartitionLag(const std::function<void(const std::string&, int32_t, int64_t)>& f) const override;
   int64_t PositionAfterEnd(int32_t partition) const override;
   // Pauses every assigned partition and serves the consumer (group
   // membership, rebalances) for `wait`; messages it still delivers are kept

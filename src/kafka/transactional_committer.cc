@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "runtime/metrics.h"
 
 namespace tally {
 absl::Status TransactionalCommitter::Commit(TaskSet& tasks) {
@@ -9,7 +10,9 @@ absl::Status TransactionalCommitter::Commit(TaskSet& tasks) {
   tasks.ForEach([&](Task& task) { any |= task.staged; });
   if (!any) return absl::OkStatus();
 
+  const absl::Time started = absl::Now();
   if (absl::Status s = TryCommit(tasks); !s.ok()) return s;
+  Metrics::Get().commit_duration(Metrics::kTransaction).Observe(absl::ToDoubleSeconds(absl::Now() - started));
 
   // Committed. The local stores take the same changes; a crash before they
   // do leaves them a checkpoint behind, and the restart reads the rest from
@@ -45,16 +48,19 @@ absl::Status TransactionalCommitter::TryCommit(TaskSet& tasks) {
 
   KafkaPartitionList offsets(rd_kafka_topic_partition_list_new(4));
   absl::Status status;
+  absl::Duration changelog;  // handing the state changes to the producer
   tasks.ForEach([&](Task& task) {
     if (!task.staged || !status.ok()) return;
     status = dead_letters_.Write(task.staged_letters);
     if (!status.ok()) return;
     if (DurableTaskState* durable = task.durable()) {
+      const absl::Time started = absl::Now();
       for (const StateRecord& r : durable->staged()) {
         status = producer.ProduceTo(changelog_topic_, task.partition(), r.key,
                                     r.tombstone ? std::nullopt : std::optional<std::string_view>(r.value));
         if (!status.ok()) return;
       }
+      changelog += absl::Now() - started;
     }
     if (task.staged_position >= 0) {
       rd_kafka_topic_partition_list_add(offsets.get(), source_.topic().c_str(), task.partition())->offset =
@@ -62,7 +68,13 @@ absl::Status TransactionalCommitter::TryCommit(TaskSet& tasks) {
     }
   });
   if (!status.ok()) return transaction_.AbortAfter(status);
-  return transaction_.CommitWithOffsets(source_.consumer(), offsets.get(), give_up);
+  Metrics::Get().commit_duration(Metrics::kChangelog).Observe(absl::ToDoubleSeconds(changelog));
+  const absl::Time committing = absl::Now();
+  absl::Status committed = transaction_.CommitWithOffsets(source_.consumer(), offsets.get(), give_up);
+  if (committed.ok()) {
+    Metrics::Get().commit_duration(Metrics::kOffsets).Observe(absl::ToDoubleSeconds(absl::Now() - committing));
+  }
+  return committed;
 }
 
 }  // namespace tally

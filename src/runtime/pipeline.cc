@@ -1,8 +1,10 @@
 #include "runtime/pipeline.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <iterator>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -28,7 +30,9 @@ class TriggerLoop final : public PartitionListener {
         at_least_once_(source, dead_letters),
         committer_(options.committer != nullptr ? *options.committer : at_least_once_),
         tasks_(stores, options.processor),
-        adaptive_(options.trigger_interval) {}
+        adaptive_(options.trigger_interval) {
+    if (options.metrics != nullptr) counts_published_.emplace(*options.metrics);
+  }
 
   absl::StatusOr<PipelineResult> Run();
 
@@ -43,17 +47,17 @@ class TriggerLoop final : public PartitionListener {
       // from the committed offsets and the changelog; rows this process
       // wrote for it meanwhile carry counts the redo reaches again (a row's
       // write timestamp is its count, so no lower count can win).
-      for (int32_t p : partitions) tasks_.Remove(p, /*keep_counts=*/false);
+      for (int32_t p : partitions) CloseTask(p, /*keep_counts=*/false);
       return absl::OkStatus();
     }
     // State that dies with the process: write what the tasks hold first (the
     // next owner starts from the committed offsets with empty state).
     if (lost || in_trigger_) {
-      for (int32_t p : partitions) tasks_.Remove(p);
+      for (int32_t p : partitions) CloseTask(p);
       return absl::OkStatus();
     }
     if (auto s = Trigger(/*final=*/false); !s.ok()) return s;
-    for (int32_t p : partitions) tasks_.Remove(p);
+    for (int32_t p : partitions) CloseTask(p);
     return absl::OkStatus();
   }
 
@@ -61,7 +65,7 @@ class TriggerLoop final : public PartitionListener {
     for (int32_t p : partitions) {
       // A task left from an earlier assignment is stale (the partition may
       // have been processed elsewhere since): start from the commit.
-      tasks_.Remove(p, /*keep_counts=*/!stores_.durable());
+      CloseTask(p, /*keep_counts=*/!stores_.durable());
       if (auto task = tasks_.Get(p); !task.ok()) return task.status();
     }
     return absl::OkStatus();
@@ -82,6 +86,11 @@ class TriggerLoop final : public PartitionListener {
     return options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed);
   }
   void ReportProgress(std::string outage = {});
+  // Drops the task of `partition` (TaskSet::Remove), publishing its figures
+  // first; its per-partition metrics go with it.
+  void CloseTask(int32_t partition, bool keep_counts = true);
+  // Publishes a task's counts and watermark (options_.metrics set).
+  void PublishTask(Task& task);
 
   Source& source_;
   Sink& sink_;
@@ -103,7 +112,33 @@ class TriggerLoop final : public PartitionListener {
   // behind (see runtime/adaptive_trigger.h).
   AdaptiveTrigger adaptive_;
   int64_t read_at_last_trigger_ = 0;
+  std::optional<CountsPublisher> counts_published_;  // set with options_.metrics
 };
+
+void TriggerLoop::PublishTask(Task& task) {
+  const int32_t p = task.partition();
+  if (!counts_published_->Known(p)) {
+    // A task opened since the last publication: its restored counts are
+    // earlier runs' work, not this process's.
+    counts_published_->Opened(p, task.stores().resume ? task.stores().resume->counts : RecordCounts{});
+  }
+  counts_published_->Publish(p, task.processor().counts());
+  const Watermark& w = task.processor().watermark();
+  if (w.has_value()) {
+    options_.metrics->SetWatermark(p, static_cast<double>(w.value()) / 1e6,
+                                   static_cast<double>(w.max_seen() - w.value()) / 1e6);
+  }
+}
+
+void TriggerLoop::CloseTask(int32_t partition, bool keep_counts) {
+  if (counts_published_) {
+    if (auto task = tasks_.Find(partition)) PublishTask(*task);
+    counts_published_->Closed(partition);
+    options_.metrics->RemovePartition(partition);
+  }
+  tasks_.Remove(partition, keep_counts);
+  if (options_.metrics != nullptr) options_.metrics->tasks_running().Set(static_cast<double>(tasks_.Partitions().size()));
+}
 
 // What a dead letter takes in memory, near enough to bound it.
 size_t MemoryBytes(const DeadLetter& letter) {
@@ -149,7 +184,9 @@ absl::Status TriggerLoop::Trigger(bool final, bool end_of_input) {
   const bool finalize_all = end_of_input || (final && !stores_.durable());
   const bool carry_letters = committer_.carries_dead_letters();
   output_.clear();
+  const auto started = std::chrono::steady_clock::now();
   size_t dedup_entries = 0, state_bytes = 0;
+  size_t windows_entries = 0, dedup_bytes = 0, windows_bytes = 0, task_count = 0;
   tasks_.ForEach([&](Task& task) {
     // Past the last record, only entries that are not records (commit
     // markers): commit the position past them too.
@@ -161,6 +198,13 @@ absl::Status TriggerLoop::Trigger(bool final, bool end_of_input) {
     task.processor().Trigger(&output_, finalize_all);
     dedup_entries += task.stores().dedup->size();
     state_bytes += task.stores().dedup->MemoryBytes() + task.stores().windows->MemoryBytes();
+    if (counts_published_) {
+      windows_entries += task.stores().windows->size();
+      dedup_bytes += task.stores().dedup->MemoryBytes();
+      windows_bytes += task.stores().windows->MemoryBytes();
+      ++task_count;
+      PublishTask(task);
+    }
     if (!task.dirty && output_.updates.size() == updates_before && output_.finalized.size() == finalized_before) {
       return;  // nothing new to commit
     }
@@ -183,6 +227,15 @@ absl::Status TriggerLoop::Trigger(bool final, bool end_of_input) {
   dead_letter_bytes_pending_ = 0;  // staged: they leave with this trigger's commit
   result_.peak_dedup_entries = std::max(result_.peak_dedup_entries, dedup_entries);
   result_.peak_state_bytes = std::max(result_.peak_state_bytes, state_bytes);
+  if (Metrics* m = options_.metrics) {
+    m->state_entries_dedup().Set(static_cast<double>(dedup_entries));
+    m->state_entries_windows().Set(static_cast<double>(windows_entries));
+    m->state_bytes_dedup().Set(static_cast<double>(dedup_bytes));
+    m->state_bytes_windows().Set(static_cast<double>(windows_bytes));
+    m->tasks_running().Set(static_cast<double>(task_count));
+    source_.ForEachPartitionLag(
+        [m](const std::string& topic, int32_t partition, int64_t lag) { m->SetLag(topic, partition, lag); });
+  }
 
   // A rebalance while the sink writes (it idles the source through an
   // outage) closes the revoked tasks: the commit then carries the tasks
@@ -191,7 +244,12 @@ absl::Status TriggerLoop::Trigger(bool final, bool end_of_input) {
   absl::Status written = WriteRows();
   in_trigger_ = false;
   if (!written.ok()) return written;
-  return CommitStaged();
+  absl::Status committed = CommitStaged();
+  if (options_.metrics != nullptr) {
+    options_.metrics->trigger_duration().Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+  return committed;
 }
 
 // A sink failure worth waiting out: the server is down, unreachable,
@@ -207,8 +265,12 @@ absl::Status TriggerLoop::WriteRows() {
   absl::Time outage_since;
   for (int attempt = 0;; ++attempt) {
     absl::Status s = sink_.Write(result_.triggers, output_);
-    if (s.ok()) break;
+    if (s.ok()) {
+      if (attempt > 0 && options_.metrics != nullptr) options_.metrics->SetSinkOutage("");
+      break;
+    }
     if (!IsOutage(s)) return s;
+    if (options_.metrics != nullptr) options_.metrics->SetSinkOutage(std::string(s.message()));
     if (StopRequested()) {
       return absl::UnavailableError(absl::StrCat(
           "stopped while the sink was unreachable; the last trigger was not committed and a restart redoes it (",
@@ -227,11 +289,19 @@ absl::Status TriggerLoop::WriteRows() {
   }
   ++result_.triggers;
   result_.rows_written += static_cast<int64_t>(output_.updates.size());
+  if (options_.metrics != nullptr) options_.metrics->rows_written().Increment(static_cast<double>(output_.updates.size()));
   return absl::OkStatus();
 }
 
 absl::Status TriggerLoop::CommitStaged() {
+  const auto started = std::chrono::steady_clock::now();
   absl::Status s = committer_.Commit(tasks_);
+  // The transactional committer times its own steps; the default one commits
+  // the source's offsets.
+  if (options_.metrics != nullptr && &committer_ == &at_least_once_) {
+    options_.metrics->commit_duration(Metrics::kOffsets)
+        .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
   if (absl::IsAborted(s)) {
     LogLine("tally", absl::StrCat(s.message(), "; redoing the work since the last commit"));
     return Revive();
@@ -243,7 +313,7 @@ absl::Status TriggerLoop::Revive() {
   revived_ = true;
   dead_letter_bytes_pending_ = 0;  // dropped with the tasks
   const std::vector<int32_t> partitions = tasks_.Partitions();
-  for (int32_t p : partitions) tasks_.Remove(p, /*keep_counts=*/false);
+  for (int32_t p : partitions) CloseTask(p, /*keep_counts=*/false);
   if (auto s = source_.Rewind(); !s.ok()) return s;
   for (int32_t p : partitions) {
     if (auto task = tasks_.Get(p); !task.ok()) return task.status();
@@ -272,8 +342,13 @@ absl::StatusOr<PipelineResult> TriggerLoop::Run() {
   source_.SetPartitionListener(this);
   struct Unlisten {
     Source& source;
-    ~Unlisten() { source.SetPartitionListener(nullptr); }
-  } unlisten{source_};
+    Metrics* metrics;
+    ~Unlisten() {
+      source.SetPartitionListener(nullptr);
+      if (metrics != nullptr) metrics->SetStarted(false);
+    }
+  } unlisten{source_, options_.metrics};
+  if (options_.metrics != nullptr) options_.metrics->SetStarted(true);
 
   RecordBatch batch;
   absl::Time next_trigger = clock_.Now() + options_.trigger_interval;

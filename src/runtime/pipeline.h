@@ -9,6 +9,7 @@
 #include "core/daily_count_processor.h"
 #include "runtime/clock.h"
 #include "runtime/committer.h"
+#include "runtime/metrics.h"
 #include "sink/dead_letter_sink.h"
 #include "sink/sink.h"
 #include "source/source.h"
@@ -58,6 +59,9 @@ struct PipelineOptions {
   // a backoff that doubles from the first to the second of these.
   absl::Duration outage_backoff_min = absl::Seconds(1);
   absl::Duration outage_backoff_max = absl::Seconds(10);
+  // Where the loop publishes its figures (--http), once per trigger and as
+  // tasks open and close; null: nowhere.
+  Metrics* metrics = nullptr;
 };
 
 struct PipelineResult {

@@ -23,6 +23,11 @@ class TaskSet {
   // The task of `partition`, created on first use.
   absl::StatusOr<Task*> Get(int32_t partition);
 
+  // The task of `partition`, or null if there is none.
+  Task* Find(int32_t partition) {
+    return partition >= 0 && static_cast<size_t>(partition) < tasks_.size() ? tasks_[partition].get() : nullptr;
+  }
+
   // Drops the task of `partition`, if any. Its rows must have been written,
   // or its state be durable (`keep_counts` false: its counts are in that
   // state, and come back when it is opened again).

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -102,6 +103,12 @@ class Source {
 
   // Records in the source not yet delivered (consumer lag), or -1 if unknown.
   virtual int64_t Lag() const { return -1; }
+
+  // Calls f(topic, partition, records not yet delivered) for each partition
+  // whose lag is known (the figures Lag() adds up). Cheap: no server call.
+  virtual void ForEachPartitionLag(const std::function<void(const std::string&, int32_t, int64_t)>& f) const {
+    (void)f;
+  }
 };
 
 }  // namespace tally
