@@ -145,6 +145,7 @@ absl::StatusOr<std::unique_ptr<CassandraSink>> CassandraSink::Open(const Cassand
   session_options.hosts = t.hosts;
   session_options.username = options.username;
   session_options.password = options.password;
+  session_options.sasl = options.sasl;
   session_options.tls = options.tls;
   session_options.ca_file = options.ca_file;
   session_options.verify_server_certificate = options.verify_server_certificate;
