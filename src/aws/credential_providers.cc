@@ -113,8 +113,11 @@ absl::StatusOr<Credentials> ProfileCredentials::Fetch() {
   auto text = ReadFile(path);
   if (!text.ok()) {
     if (absl::IsNotFound(text.status()) && !named) return text.status();
-    return absl::FailedPreconditionError(absl::StrCat("AWS shared credentials file ", text.status().message(),
-                                                      file_var ? " (AWS_SHARED_CREDENTIALS_FILE)" : ""));
+    return absl::FailedPreconditionError(
+        absl::StrCat("AWS shared credentials file ", text.status().message(),
+                     file_var ? " (AWS_SHARED_CREDENTIALS_FILE)" : "",
+                     profile_var ? absl::StrCat(", where AWS_PROFILE names profile '", profile, "'") : "",
+                     ": create it, or unset the variable to use another source"));
   }
   auto section = ProfileSection(*text, profile);
   if (!section) {
@@ -197,9 +200,11 @@ absl::StatusOr<Credentials> InstanceCredentials::Fetch() {
   auto token = SendHttpRequest(put);
   // Nothing answering is the normal case off EC2: not configured.
   if (!token.ok()) return absl::NotFoundError(absl::StrCat(source, " does not answer: ", token.status().message()));
+  // Refused (403: IMDS turned off for the instance, or not EC2 at all behind
+  // a proxy): no credentials here either, so the chain's message lists it.
   if (token->status != 200) {
-    return absl::UnavailableError(absl::StrCat(source, " refused a session token (HTTP ", token->status,
-                                               "); tally speaks IMDSv2 only"));
+    return absl::NotFoundError(absl::StrCat(source, " refused a session token (HTTP ", token->status,
+                                            "; tally speaks IMDSv2 only)"));
   }
   const std::string session = std::string(absl::StripAsciiWhitespace(token->body));
 

@@ -51,6 +51,14 @@ std::string ShapeText() {
   return "(user_uuid uuid, created_date date, event_count bigint, PRIMARY KEY ((user_uuid), created_date))";
 }
 
+// A refusal for lack of a permission (Cassandra's Unauthorized, an IAM
+// denial on Amazon Keyspaces) says what the login needs.
+std::string PermissionHint(const absl::Status& s) {
+  if (!absl::IsPermissionDenied(s)) return "";
+  return ". The login needs SELECT on system_schema and MODIFY on the table (Amazon Keyspaces: the IAM policy in "
+         "docs/operations.md)";
+}
+
 // Checks the live table against kShape; names every difference.
 absl::Status CheckShape(cql::Session& session, const CassandraTable& t) {
   auto result = session.Query(
@@ -59,7 +67,8 @@ absl::Status CheckShape(cql::Session& session, const CassandraTable& t) {
       {cql::Value::FromText(t.keyspace), cql::Value::FromText(t.table)});
   if (!result.ok()) {
     return absl::Status(result.status().code(),
-                        absl::StrCat(t.Describe(), ": cannot read the table's schema: ", result.status().message()));
+                        absl::StrCat(t.Describe(), ": cannot read the table's schema: ", result.status().message(),
+                                     PermissionHint(result.status())));
   }
   const cql::Rows* rows = result->rows();
   if (rows == nullptr) return absl::InternalError(absl::StrCat(t.Describe(), ": schema query returned no rows"));
@@ -163,25 +172,37 @@ absl::StatusOr<std::unique_ptr<CassandraSink>> CassandraSink::Open(const Cassand
   auto ddl = [&](const std::string& statement) -> absl::Status {
     auto r = (*session)->Query(statement, At(cql::Consistency::kLocalQuorum));
     if (r.ok()) return absl::OkStatus();
-    return absl::Status(r.status().code(), absl::StrCat(t.Describe(), ": ", statement, ": ", r.status().message()));
+    return absl::Status(r.status().code(), absl::StrCat(t.Describe(), ": ", statement, ": ", r.status().message(),
+                                                        absl::IsPermissionDenied(r.status())
+                                                            ? ". Create the keyspace and table beforehand (tally then "
+                                                              "issues no DDL), or allow the login to create them"
+                                                            : ""));
   };
-  if (auto s = ddl(absl::StrCat("CREATE KEYSPACE IF NOT EXISTS ", t.keyspace, " WITH replication = ",
-                                options.replication));
-      !s.ok()) {
-    return s;
+  // A table already there of the right shape needs no DDL: a role allowed
+  // only to write it and read the schema (Amazon Keyspaces' least privilege,
+  // docs/operations.md) would be refused even CREATE ... IF NOT EXISTS.
+  if (absl::Status shape = CheckShape(**session, t); !shape.ok()) {
+    // Not allowed to read the schema: creating cannot help, the check after would fail the same.
+    if (absl::IsPermissionDenied(shape)) return shape;
+    if (auto s = ddl(absl::StrCat("CREATE KEYSPACE IF NOT EXISTS ", t.keyspace, " WITH replication = ",
+                                  options.replication));
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = ddl(absl::StrCat("CREATE TABLE IF NOT EXISTS ", t.keyspace, ".", t.table,
+                                  " (user_uuid uuid, created_date date, event_count bigint, "
+                                  "PRIMARY KEY ((user_uuid), created_date))"));
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = CheckShape(**session, t); !s.ok()) return s;
   }
-  if (auto s = ddl(absl::StrCat("CREATE TABLE IF NOT EXISTS ", t.keyspace, ".", t.table,
-                                " (user_uuid uuid, created_date date, event_count bigint, "
-                                "PRIMARY KEY ((user_uuid), created_date))"));
-      !s.ok()) {
-    return s;
-  }
-  if (auto s = CheckShape(**session, t); !s.ok()) return s;
   auto upsert = (*session)->Prepare(absl::StrCat("INSERT INTO ", t.keyspace, ".", t.table,
                                                  " (user_uuid, created_date, event_count) VALUES (?, ?, ?) USING TIMESTAMP ?"));
   if (!upsert.ok()) {
     return absl::Status(upsert.status().code(),
-                        absl::StrCat(t.Describe(), ": cannot prepare the upsert: ", upsert.status().message()));
+                        absl::StrCat(t.Describe(), ": cannot prepare the upsert: ", upsert.status().message(),
+                                     PermissionHint(upsert.status())));
   }
   return std::make_unique<CassandraSink>(options, std::move(*session), std::move(*upsert));
 }
@@ -233,7 +254,8 @@ absl::Status CassandraSink::Write(int64_t, const TriggerOutput& output) {
   }
   if (auto s = Await(*group, 0, &last_answer, &answered, &stop_seen); !s.ok()) return s;
   if (auto s = group->Wait(); !s.ok()) {
-    return absl::Status(s.code(), absl::StrCat(Describe(), ": writing ", rows_.size(), " rows: ", s.message()));
+    return absl::Status(s.code(),
+                        absl::StrCat(Describe(), ": writing ", rows_.size(), " rows: ", s.message(), PermissionHint(s)));
   }
   return absl::OkStatus();
 }
