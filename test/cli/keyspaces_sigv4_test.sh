@@ -38,6 +38,10 @@ usage "region us-east-1 (--aws-region) is not the region of cassandra.eu-west-1.
   --sink "cassandra://cassandra.eu-west-1.amazonaws.com:9142/ks.t" --cassandra-tls --aws-region us-east-1
 expect_exit 2 "$TALLY" run --source "file:$tmp/in.jsonl" "${local_sink[@]}" --aws-region us-east-1
 expect_contains "$err" "--aws-region is for --cassandra-auth sigv4"
+# The flag's environment variable, like every flag's.
+expect_exit 2 env TALLY_CASSANDRA_AUTH=sigv4 "$TALLY" run --source "file:$tmp/in.jsonl" "${local_sink[@]}" \
+  --aws-region us-east-1
+expect_contains "$err" "would send the AWS session token in clear"
 expect_exit 2 "$TALLY" "${run[@]}" "${local_sink[@]}" --cassandra-auth kerberos
 expect_exit 0 "$TALLY" run --help
 expect_contains "$out" "--cassandra-auth"
