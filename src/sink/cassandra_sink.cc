@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "aws/region.h"
 #include "cql/completion_group.h"
 #include "cql/endpoint.h"
 #include "runtime/redact.h"
@@ -162,12 +163,14 @@ absl::StatusOr<std::unique_ptr<CassandraSink>> CassandraSink::Open(const Cassand
   session_options.request_timeout = options.request_timeout;
   auto session = cql::Session::Connect(session_options);
   if (!session.ok()) {
-    return absl::Status(session.status().code(),
-                        absl::StrCat(t.Describe(), ": ", session.status().message(),
-                                     absl::IsUnavailable(session.status()) || absl::IsDeadlineExceeded(session.status())
-                                         ? ". Is Cassandra running and reachable? Locally: scripts/local-stack start "
-                                           "cassandra"
-                                         : ""));
+    std::string hint;
+    if (absl::IsUnavailable(session.status()) || absl::IsDeadlineExceeded(session.status())) {
+      const std::string region = aws::KeyspacesEndpointRegion(t.hosts.front());
+      hint = region.empty() ? ". Is Cassandra running and reachable? Locally: scripts/local-stack start cassandra"
+                            : absl::StrCat(". Is ", region,
+                                           " a region where Amazon Keyspaces runs, and does this network reach it?");
+    }
+    return absl::Status(session.status().code(), absl::StrCat(t.Describe(), ": ", session.status().message(), hint));
   }
   auto ddl = [&](const std::string& statement) -> absl::Status {
     auto r = (*session)->Query(statement, At(cql::Consistency::kLocalQuorum));

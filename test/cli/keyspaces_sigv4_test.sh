@@ -60,6 +60,13 @@ AWS_ACCESS_KEY_ID=ASIAX AWS_SECRET_ACCESS_KEY=s AWS_SESSION_TOKEN=t AWS_CREDENTI
 expect_contains "$err" "expired at 2020-01-01T00:00:00"
 expect_not_contains "$err" "ASIAX"
 
+# A region that is well formed but has no Keyspaces endpoint: the name does not
+# resolve (nor does any name here without a network), and the line says what to check.
+AWS_ACCESS_KEY_ID=AKIAEXAMPLE AWS_SECRET_ACCESS_KEY=secret expect_exit 1 "$TALLY" "${run[@]}" \
+  --sink "cassandra://cassandra.xx-nowhere-9.amazonaws.com:9142/ks.t" --cassandra-tls
+expect_contains "$err" "Is xx-nowhere-9 a region where Amazon Keyspaces runs"
+expect_lines "$err" 1
+
 # A TLS server whose certificate is self-signed for another name.
 openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=other.example -days 2 -keyout "$tmp/key.pem" \
   -out "$tmp/cert.pem" 2>/dev/null
