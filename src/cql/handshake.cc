@@ -61,7 +61,16 @@ class Handshake : public std::enable_shared_from_this<Handshake> {
   }
 
   void OnStartup(Response r) {
-    if (std::holds_alternative<ReadyMessage>(r.body)) return UseKeyspace();
+    if (std::holds_alternative<ReadyMessage>(r.body)) {
+      // Asked for a mechanism, the operator expects the server to check it: a
+      // server that lets anyone in is not the one they meant to write to.
+      if (options_.sasl) {
+        return Finish(absl::FailedPreconditionError(
+            absl::StrCat("cassandra ", conn_->name(), " asked for no authentication, though a SASL mechanism (",
+                         options_.sasl->Name(), ") is configured: is this the endpoint you meant?")));
+      }
+      return UseKeyspace();
+    }
     auto* auth = std::get_if<AuthenticateMessage>(&r.body);
     if (!auth) return Unexpected();
     result_.authenticator = auth->authenticator;

@@ -44,8 +44,9 @@ std::string QuoteIdentifier(absl::string_view name);
 // AUTHENTICATE, one AUTH_RESPONSE with the PLAIN token, which must be answered
 // by AUTH_SUCCESS (with `sasl` set: its initial response, then its answer to
 // each AUTH_CHALLENGE, at most 4, until AUTH_SUCCESS); then USE keyspace if
-// one is set. `done` runs once on the io
-// thread. Failures: the server's ERROR as ToStatus makes it (bad credentials
+// one is set. `done` runs once on the io thread. With `sasl` set, a server
+// that asks for no authentication is refused (FAILED_PRECONDITION).
+// Failures: the server's ERROR as ToStatus makes it (bad credentials
 // are UNAUTHENTICATED "cassandra host:port: Authentication error (0x0100):
 // Provided username ... are incorrect"), UNAUTHENTICATED when the server wants
 // credentials and none are configured, UNIMPLEMENTED for a SASL challenge

@@ -18,6 +18,8 @@ class SaslAuthenticator {
  public:
   virtual ~SaslAuthenticator() = default;
 
+  // The mechanism's name for messages: "SigV4".
+  virtual std::string Name() const = 0;
   // The token of the first AUTH_RESPONSE. A failure ends the handshake with it.
   virtual absl::StatusOr<std::string> InitialResponse() const = 0;
   // The answer to one AUTH_CHALLENGE token.

@@ -41,6 +41,7 @@ class SigV4Sasl final : public SaslAuthenticator {
             std::function<absl::Time()> now = [] { return absl::Now(); })
       : credentials_(std::move(credentials)), region_(std::move(region)), now_(std::move(now)) {}
 
+  std::string Name() const override { return "SigV4"; }
   absl::StatusOr<std::string> InitialResponse() const override;
   absl::StatusOr<std::string> EvaluateChallenge(absl::string_view challenge) const override;
   std::string RefusalHint() const override;

@@ -146,5 +146,16 @@ TEST(CqlSigV4Handshake, ChallengeWithoutNonceIsAProtocolError) {
   EXPECT_TRUE(absl::StrContains(session.status().message(), "has no nonce")) << session.status();
 }
 
+TEST(CqlSigV4Handshake, AServerThatAsksForNoAuthenticationIsRefused) {
+  FakeServer server([](const auto& conn, const FrameHeader& h, const std::string& body) {
+    if (AnswerHandshake(conn, h, body)) return;  // READY: no authenticator
+    if (h.opcode == Opcode::kQuery) conn->Reply(h.stream, Opcode::kResult, VoidResult());
+  });
+  auto session = Session::Connect(Options(server, kSecret));
+  ASSERT_FALSE(session.ok());
+  EXPECT_EQ(session.status().code(), absl::StatusCode::kFailedPrecondition) << session.status();
+  EXPECT_TRUE(absl::StrContains(session.status().message(), "asked for no authentication")) << session.status();
+}
+
 }  // namespace
 }  // namespace tally::cql
