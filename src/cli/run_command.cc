@@ -30,6 +30,10 @@
 #include "runtime/pipeline.h"
 #include "sink/atomic_output_file.h"
 #include "sink/cassandra_sink.h"
+#include "aws/credential_providers.h"
+#include "aws/refreshing_credentials.h"
+#include "aws/region.h"
+#include "cql/sigv4_sasl.h"
 #include "sink/console_sink.h"
 #include "sink/csv_sink.h"
 #include "sink/file_dead_letter_sink.h"
@@ -184,6 +188,7 @@ absl::StatusOr<std::unique_ptr<Source>> OpenSource(const RunFlags& flags, const 
 struct SinkSpec {
   std::optional<std::string> csv;  // the path of a csv sink
   std::optional<CassandraSinkOptions> cassandra;
+  std::string aws_region;  // --cassandra-auth sigv4: the region to sign for
 };
 
 SinkSpec CheckSinkFlags(const RunFlags& flags) {
@@ -206,6 +211,22 @@ SinkSpec CheckSinkFlags(const RunFlags& flags) {
     if (!flags.cassandra_tls && (!flags.cassandra_ca_file.empty() || flags.cassandra_skip_verify)) {
       throw UsageError{absl::StrCat(flags.cassandra_skip_verify ? "--cassandra-skip-verify" : "--cassandra-ca-file",
                                     " needs --cassandra-tls (without it the connection is plaintext)")};
+    }
+    if (flags.cassandra_auth == "sigv4") {
+      // One way to authenticate, never a second one to fall back to.
+      if (!flags.cassandra_username.empty() || !flags.cassandra_password.empty()) {
+        throw UsageError{"--cassandra-auth sigv4 signs with AWS credentials: leave out --cassandra-username and "
+                         "--cassandra-password (TALLY_CASSANDRA_PASSWORD), which are for --cassandra-auth plain"};
+      }
+      if (!flags.cassandra_tls && !flags.cassandra_allow_plaintext_auth) {
+        throw UsageError{"--cassandra-auth sigv4 without --cassandra-tls would send the AWS session token in clear: "
+                         "add --cassandra-tls (Amazon Keyspaces requires it, on port 9142)"};
+      }
+      auto region = aws::ResolveRegion(flags.aws_region, aws::ProcessEnvironment(), options.table.hosts);
+      if (!region.ok()) throw UsageError{std::string(region.status().message())};
+      spec.aws_region = *region;
+    } else if (!flags.aws_region.empty()) {
+      throw UsageError{"--aws-region is for --cassandra-auth sigv4"};
     }
     if (!flags.cassandra_tls && !flags.cassandra_allow_plaintext_auth &&
         (!flags.cassandra_username.empty() || !flags.cassandra_password.empty())) {
@@ -235,7 +256,20 @@ absl::StatusOr<std::unique_ptr<Sink>> OpenSink(const RunFlags& flags, const Sink
     return std::unique_ptr<Sink>(std::make_unique<CsvSink>(std::move(csv_file), IsKafkaEndpoint(flags.source)));
   }
   if (spec.cassandra) {
-    auto sink = CassandraSink::Open(*spec.cassandra);
+    CassandraSinkOptions options = *spec.cassandra;
+    if (!spec.aws_region.empty()) {
+      // Fetched once here, so that missing or expired credentials fail the
+      // start with their own message; refreshed in the background after.
+      auto credentials = aws::RefreshingCredentials::Start(aws::DefaultCredentialsChain(aws::ProcessEnvironment()));
+      if (!credentials.ok()) {
+        return absl::Status(credentials.status().code(),
+                            absl::StrCat(options.table.Describe(), ": --cassandra-auth sigv4: ",
+                                         credentials.status().message()));
+      }
+      std::shared_ptr<aws::RefreshingCredentials> source = std::move(*credentials);
+      options.sasl = std::make_shared<cql::SigV4Sasl>([source] { return source->Current(); }, spec.aws_region);
+    }
+    auto sink = CassandraSink::Open(options);
     if (!sink.ok()) return sink.status();
     return std::unique_ptr<Sink>(std::move(*sink));
   }
@@ -923,6 +957,13 @@ CLI::App* AddRunCommand(CLI::App& app, RunFlags* f) {
             "(wrong_key), and a partition added to the topic stops the job");
   AddFlag(run, "--cassandra-replication", &f->cassandra_replication,
           "Replication of the keyspace, if tally creates it (a CQL map)");
+  AddFlag(run, "--cassandra-auth", &f->cassandra_auth,
+          "How to authenticate to Cassandra: plain (SASL PLAIN with --cassandra-username, if given) or sigv4 "
+          "(Amazon Keyspaces with AWS credentials: environment, ~/.aws/credentials, ECS/EKS or EC2 role)")
+      ->check(CLI::IsMember({"plain", "sigv4"}));
+  AddFlag(run, "--aws-region", &f->aws_region,
+          "--cassandra-auth sigv4: the AWS region to sign for (default: AWS_REGION, AWS_DEFAULT_REGION, or the "
+          "region of a cassandra.REGION.amazonaws.com endpoint)");
   AddFlag(run, "--cassandra-username", &f->cassandra_username,
           "Cassandra / Keyspaces user (SASL PLAIN; Keyspaces: service-specific credentials)");
   AddFlag(run, "--cassandra-password", &f->cassandra_password,

@@ -41,6 +41,8 @@ struct RunFlags {
   int standby_replicas = 0;
   // Cassandra / Keyspaces sink.
   std::string cassandra_replication = "{'class': 'SimpleStrategy', 'replication_factor': 1}";
+  std::string cassandra_auth = "plain";  // plain (--cassandra-username, if given) or sigv4 (AWS credentials)
+  std::string aws_region;               // sigv4: empty reads AWS_REGION, AWS_DEFAULT_REGION, the endpoint
   std::string cassandra_username;
   std::string cassandra_password;
   bool cassandra_tls = false;

@@ -35,7 +35,12 @@ class Handshake : public std::enable_shared_from_this<Handshake> {
                                    absl::StatusOr<Response> r = ParseResponse(frame->header, frame->body);
                                    if (!r.ok()) return self->Finish(r.status());
                                    if (const auto* e = std::get_if<ServerError>(&r->body)) {
-                                     return self->Finish(ToStatus(*e, self->conn_->name()));
+                                     absl::Status s = ToStatus(*e, self->conn_->name());
+                                     if (self->authenticating_ && self->options_.sasl) {
+                                       s = absl::Status(s.code(), absl::StrCat(s.message(), " (",
+                                                                               self->options_.sasl->RefusalHint(), ")"));
+                                     }
+                                     return self->Finish(s);
                                    }
                                    ((*self).*next)(std::move(*r));
                                  });
@@ -56,10 +61,25 @@ class Handshake : public std::enable_shared_from_this<Handshake> {
   }
 
   void OnStartup(Response r) {
-    if (std::holds_alternative<ReadyMessage>(r.body)) return UseKeyspace();
+    if (std::holds_alternative<ReadyMessage>(r.body)) {
+      // Asked for a mechanism, the operator expects the server to check it: a
+      // server that lets anyone in is not the one they meant to write to.
+      if (options_.sasl) {
+        return Finish(absl::FailedPreconditionError(
+            absl::StrCat("cassandra ", conn_->name(), " asked for no authentication, though a SASL mechanism (",
+                         options_.sasl->Name(), ") is configured: is this the endpoint you meant?")));
+      }
+      return UseKeyspace();
+    }
     auto* auth = std::get_if<AuthenticateMessage>(&r.body);
     if (!auth) return Unexpected();
     result_.authenticator = auth->authenticator;
+    authenticating_ = true;
+    if (options_.sasl) {
+      absl::StatusOr<std::string> token = options_.sasl->InitialResponse();
+      if (!token.ok()) return Finish(token.status());
+      return SendAuthResponse(*token);
+    }
     if (options_.username.empty()) {
       return Finish(absl::UnauthenticatedError(absl::StrCat("cassandra ", conn_->name(), " requires authentication (",
                                                             auth->authenticator,
@@ -73,6 +93,19 @@ class Handshake : public std::enable_shared_from_this<Handshake> {
 
   void OnAuthAnswer(Response r) {
     if (std::holds_alternative<AuthSuccessMessage>(r.body)) return UseKeyspace();
+    if (auto* challenge = std::get_if<AuthChallengeMessage>(&r.body); challenge && options_.sasl) {
+      // A bound, so that a server that challenges forever cannot hold the connection.
+      if (++challenges_ > kMaxChallenges) {
+        return Finish(absl::DataLossError(absl::StrCat("cassandra ", conn_->name(), " sent more than ", kMaxChallenges,
+                                                       " SASL challenges")));
+      }
+      absl::StatusOr<std::string> token = options_.sasl->EvaluateChallenge(challenge->token.value_or(""));
+      if (!token.ok()) {
+        return Finish(absl::Status(token.status().code(),
+                                   absl::StrCat("cassandra ", conn_->name(), ": ", token.status().message())));
+      }
+      return SendAuthResponse(*token);
+    }
     if (std::holds_alternative<AuthChallengeMessage>(r.body)) {
       return Finish(absl::UnimplementedError(absl::StrCat("cassandra ", conn_->name(), " (", result_.authenticator,
                                                           ") sent a SASL challenge; only PLAIN is supported")));
@@ -80,7 +113,14 @@ class Handshake : public std::enable_shared_from_this<Handshake> {
     Unexpected();
   }
 
+  void SendAuthResponse(const std::string& token) {
+    frame_.clear();
+    if (absl::Status s = AppendAuthResponseRequest(&frame_, 0, token); !s.ok()) return Finish(s);
+    Send("AUTH_RESPONSE", &Handshake::OnAuthAnswer);
+  }
+
   void UseKeyspace() {
+    authenticating_ = false;
     if (options_.keyspace.empty()) return Finish(absl::OkStatus());
     frame_.clear();
     QueryParameters params;
@@ -113,6 +153,9 @@ class Handshake : public std::enable_shared_from_this<Handshake> {
   HandshakeResult result_;
   std::string frame_;
   const char* what_ = "";
+  bool authenticating_ = false;  // an answer now is the server's verdict on our credentials
+  static constexpr int kMaxChallenges = 4;
+  int challenges_ = 0;
 };
 
 }  // namespace

@@ -220,6 +220,7 @@ absl::Status Session::Impl::Start() {
   backoff_max_ = ToMillis(options_.backoff_max);
   handshake_.username = options_.username;
   handshake_.password = options_.password;
+  handshake_.sasl = options_.sasl;
   handshake_.keyspace = options_.keyspace;
   handshake_.timeout = ToMillis(options_.connect_timeout);
 

@@ -15,6 +15,7 @@
 #include "cql/consistency.h"
 #include "cql/prepared_statement.h"
 #include "cql/result.h"
+#include "cql/sasl_authenticator.h"
 #include "cql/value.h"
 
 namespace tally::cql {
@@ -28,6 +29,9 @@ struct SessionOptions {
   // service-specific credentials); none when username is empty.
   std::string username;
   std::string password;
+  // Another SASL mechanism, used instead of PLAIN when set (Amazon
+  // Keyspaces' SigV4: cql/sigv4_sasl.h). Shared by every connection.
+  std::shared_ptr<const SaslAuthenticator> sasl;
   // TLS (Amazon Keyspaces requires it, on port 9142).
   bool tls = false;
   std::string ca_file;  // PEM; empty: the system's trust store

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "aws/region.h"
 #include "cql/completion_group.h"
 #include "cql/endpoint.h"
 #include "runtime/redact.h"
@@ -51,6 +52,14 @@ std::string ShapeText() {
   return "(user_uuid uuid, created_date date, event_count bigint, PRIMARY KEY ((user_uuid), created_date))";
 }
 
+// A refusal for lack of a permission (Cassandra's Unauthorized, an IAM
+// denial on Amazon Keyspaces) says what the login needs.
+std::string PermissionHint(const absl::Status& s) {
+  if (!absl::IsPermissionDenied(s)) return "";
+  return ". The login needs SELECT on system_schema and MODIFY on the table (Amazon Keyspaces: the IAM policy in "
+         "docs/operations.md)";
+}
+
 // Checks the live table against kShape; names every difference.
 absl::Status CheckShape(cql::Session& session, const CassandraTable& t) {
   auto result = session.Query(
@@ -59,7 +68,8 @@ absl::Status CheckShape(cql::Session& session, const CassandraTable& t) {
       {cql::Value::FromText(t.keyspace), cql::Value::FromText(t.table)});
   if (!result.ok()) {
     return absl::Status(result.status().code(),
-                        absl::StrCat(t.Describe(), ": cannot read the table's schema: ", result.status().message()));
+                        absl::StrCat(t.Describe(), ": cannot read the table's schema: ", result.status().message(),
+                                     PermissionHint(result.status())));
   }
   const cql::Rows* rows = result->rows();
   if (rows == nullptr) return absl::InternalError(absl::StrCat(t.Describe(), ": schema query returned no rows"));
@@ -145,6 +155,7 @@ absl::StatusOr<std::unique_ptr<CassandraSink>> CassandraSink::Open(const Cassand
   session_options.hosts = t.hosts;
   session_options.username = options.username;
   session_options.password = options.password;
+  session_options.sasl = options.sasl;
   session_options.tls = options.tls;
   session_options.ca_file = options.ca_file;
   session_options.verify_server_certificate = options.verify_server_certificate;
@@ -152,35 +163,49 @@ absl::StatusOr<std::unique_ptr<CassandraSink>> CassandraSink::Open(const Cassand
   session_options.request_timeout = options.request_timeout;
   auto session = cql::Session::Connect(session_options);
   if (!session.ok()) {
-    return absl::Status(session.status().code(),
-                        absl::StrCat(t.Describe(), ": ", session.status().message(),
-                                     absl::IsUnavailable(session.status()) || absl::IsDeadlineExceeded(session.status())
-                                         ? ". Is Cassandra running and reachable? Locally: scripts/local-stack start "
-                                           "cassandra"
-                                         : ""));
+    std::string hint;
+    if (absl::IsUnavailable(session.status()) || absl::IsDeadlineExceeded(session.status())) {
+      const std::string region = aws::KeyspacesEndpointRegion(t.hosts.front());
+      hint = region.empty() ? ". Is Cassandra running and reachable? Locally: scripts/local-stack start cassandra"
+                            : absl::StrCat(". Is ", region,
+                                           " a region where Amazon Keyspaces runs, and does this network reach it?");
+    }
+    return absl::Status(session.status().code(), absl::StrCat(t.Describe(), ": ", session.status().message(), hint));
   }
   auto ddl = [&](const std::string& statement) -> absl::Status {
     auto r = (*session)->Query(statement, At(cql::Consistency::kLocalQuorum));
     if (r.ok()) return absl::OkStatus();
-    return absl::Status(r.status().code(), absl::StrCat(t.Describe(), ": ", statement, ": ", r.status().message()));
+    return absl::Status(r.status().code(), absl::StrCat(t.Describe(), ": ", statement, ": ", r.status().message(),
+                                                        absl::IsPermissionDenied(r.status())
+                                                            ? ". Create the keyspace and table beforehand (tally then "
+                                                              "issues no DDL), or allow the login to create them"
+                                                            : ""));
   };
-  if (auto s = ddl(absl::StrCat("CREATE KEYSPACE IF NOT EXISTS ", t.keyspace, " WITH replication = ",
-                                options.replication));
-      !s.ok()) {
-    return s;
+  // A table already there of the right shape needs no DDL: a role allowed
+  // only to write it and read the schema (Amazon Keyspaces' least privilege,
+  // docs/operations.md) would be refused even CREATE ... IF NOT EXISTS.
+  if (absl::Status shape = CheckShape(**session, t); !shape.ok()) {
+    // Not allowed to read the schema: creating cannot help, the check after would fail the same.
+    if (absl::IsPermissionDenied(shape)) return shape;
+    if (auto s = ddl(absl::StrCat("CREATE KEYSPACE IF NOT EXISTS ", t.keyspace, " WITH replication = ",
+                                  options.replication));
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = ddl(absl::StrCat("CREATE TABLE IF NOT EXISTS ", t.keyspace, ".", t.table,
+                                  " (user_uuid uuid, created_date date, event_count bigint, "
+                                  "PRIMARY KEY ((user_uuid), created_date))"));
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = CheckShape(**session, t); !s.ok()) return s;
   }
-  if (auto s = ddl(absl::StrCat("CREATE TABLE IF NOT EXISTS ", t.keyspace, ".", t.table,
-                                " (user_uuid uuid, created_date date, event_count bigint, "
-                                "PRIMARY KEY ((user_uuid), created_date))"));
-      !s.ok()) {
-    return s;
-  }
-  if (auto s = CheckShape(**session, t); !s.ok()) return s;
   auto upsert = (*session)->Prepare(absl::StrCat("INSERT INTO ", t.keyspace, ".", t.table,
                                                  " (user_uuid, created_date, event_count) VALUES (?, ?, ?) USING TIMESTAMP ?"));
   if (!upsert.ok()) {
     return absl::Status(upsert.status().code(),
-                        absl::StrCat(t.Describe(), ": cannot prepare the upsert: ", upsert.status().message()));
+                        absl::StrCat(t.Describe(), ": cannot prepare the upsert: ", upsert.status().message(),
+                                     PermissionHint(upsert.status())));
   }
   return std::make_unique<CassandraSink>(options, std::move(*session), std::move(*upsert));
 }
@@ -232,7 +257,8 @@ absl::Status CassandraSink::Write(int64_t, const TriggerOutput& output) {
   }
   if (auto s = Await(*group, 0, &last_answer, &answered, &stop_seen); !s.ok()) return s;
   if (auto s = group->Wait(); !s.ok()) {
-    return absl::Status(s.code(), absl::StrCat(Describe(), ": writing ", rows_.size(), " rows: ", s.message()));
+    return absl::Status(s.code(),
+                        absl::StrCat(Describe(), ": writing ", rows_.size(), " rows: ", s.message(), PermissionHint(s)));
   }
   return absl::OkStatus();
 }

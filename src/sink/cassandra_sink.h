@@ -35,6 +35,7 @@ struct CassandraSinkOptions {
   std::string replication = "{'class': 'SimpleStrategy', 'replication_factor': 1}";
   std::string username;  // SASL PLAIN when not empty
   std::string password;
+  std::shared_ptr<const cql::SaslAuthenticator> sasl;  // instead of PLAIN when set (Keyspaces SigV4)
   bool tls = false;
   std::string ca_file;
   bool verify_server_certificate = true;

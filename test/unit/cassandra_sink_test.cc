@@ -133,5 +133,40 @@ TEST(CassandraSinkSilentServer, AStopLetsAWriteThatIsAnsweredFinish) {
   EXPECT_TRUE((*sink)->Write(1, Rows(50)).ok());
 }
 
+// A role allowed to write the table and read the schema, but not to create
+// anything (Keyspaces' least privilege): an existing table of the right shape
+// opens without any CREATE, which such a role would be refused.
+TEST(CassandraSinkOpen, ExistingTableNeedsNoCreatePermission) {
+  Tally creates;
+  FakeServer server([&](const auto& conn, const FrameHeader& h, const std::string& body) {
+    if (h.opcode == Opcode::kQuery && absl::StartsWith(LeadingLongString(body), "CREATE ")) {
+      creates.Add(LeadingLongString(body));
+      conn->Reply(h.stream, Opcode::kError,
+                  ErrorBody(cql::ErrorCode::kUnauthorized, "User has no CREATE permission on <keyspace ks>"));
+      return;
+    }
+    AnswerSchema(conn, h, body);
+  });
+  auto sink = CassandraSink::Open(OptionsFor(server));
+  ASSERT_TRUE(sink.ok()) << sink.status();
+  EXPECT_EQ(creates.size(), 0u);
+}
+
+// A login denied the schema read (IAM without cassandra:Select on the system
+// keyspaces) is told what it needs, in the one line of the error.
+TEST(CassandraSinkOpen, PermissionDeniedSaysWhatTheLoginNeeds) {
+  FakeServer server([&](const auto& conn, const FrameHeader& h, const std::string& body) {
+    if (AnswerHandshake(conn, h, body)) return;
+    conn->Reply(h.stream, Opcode::kError,
+                ErrorBody(cql::ErrorCode::kUnauthorized, "User arn:aws:iam::1:role/x has no permission"));
+  });
+  auto sink = CassandraSink::Open(OptionsFor(server));
+  ASSERT_FALSE(sink.ok());
+  EXPECT_EQ(sink.status().code(), absl::StatusCode::kPermissionDenied) << sink.status();
+  EXPECT_TRUE(absl::StrContains(sink.status().message(), "has no permission")) << sink.status();
+  EXPECT_TRUE(absl::StrContains(sink.status().message(), "cannot read the table's schema")) << sink.status();
+  EXPECT_TRUE(absl::StrContains(sink.status().message(), "The login needs SELECT on system_schema")) << sink.status();
+}
+
 }  // namespace
 }  // namespace tally
