@@ -3,6 +3,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/memtablerep.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -51,6 +52,11 @@ rocksdb::Options SpillOptions(std::shared_ptr<rocksdb::Cache> cache) {
   // chunk at most, and never flushes on its own first.
   options.write_buffer_size = 64 << 20;
   options.arena_block_size = 1 << 20;
+  // Writes come in bulk and are flushed before anyone reads: an unsorted
+  // vector sorted once at the flush, not a skiplist sorted per insert
+  // (which took most of a spill's CPU).
+  options.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
+  options.allow_concurrent_memtable_write = false;
   options.compression = rocksdb::kNoCompression;  // random UUIDs do not compress
   options.avoid_flush_during_shutdown = true;
   rocksdb::BlockBasedTableOptions table;
@@ -94,6 +100,8 @@ absl::StatusOr<std::unique_ptr<SpillingDedupStore>> SpillingDedupStore::Open(con
     return absl::FailedPreconditionError(
         absl::StrCat("cannot make the dedup spill directory ", path, ": ", ec.message()));
   }
+  // Segments half the lateness wide: at most about three are live, so a
+  // lookup probes few filters, and a dropped one frees its disk soon after.
   const Micros width = std::max(kHour, lateness / 2);
   std::unique_ptr<SpillingDedupStore> store(new SpillingDedupStore(path, width, share));
   rocksdb::DB* db = nullptr;
@@ -256,7 +264,6 @@ void SpillingDedupStore::Spill(Micros watermark, size_t keep) {
     if (!segment.ok()) return;
     char key[16];
     EncodeKey(id, key);
-    if (getenv("SPILLDBG") && id.lo == ~uint64_t{std::strtoull(getenv("SPILLDBG"), nullptr, 10)}) fprintf(stderr, "spilled t=%ld cutoff=%ld\n", (long)t, (long)cutoff);
     if (auto s = batch.Put((*segment)->cf, rocksdb::Slice(key, sizeof key),
                            rocksdb::Slice(reinterpret_cast<const char*>(&t), sizeof t));
         !s.ok()) {
