@@ -30,7 +30,7 @@ constexpr double kHotTargetLoad = 0.75;
 // hot table never grows on its own once growth no longer fits; and the load a
 // spill leaves.
 constexpr double kSpillLoad = 0.78;
-constexpr double kKeepLoad = 0.5;
+constexpr double kKeepLoad = 0.25;  // fewer, larger spills: fewer table files to probe
 // Entry times sampled to choose a spill's cutoff.
 constexpr size_t kSample = 4096;
 // The smallest hot table a store keeps, whatever its share.
@@ -100,9 +100,10 @@ absl::StatusOr<std::unique_ptr<SpillingDedupStore>> SpillingDedupStore::Open(con
     return absl::FailedPreconditionError(
         absl::StrCat("cannot make the dedup spill directory ", path, ": ", ec.message()));
   }
-  // Segments half the lateness wide: at most about three are live, so a
-  // lookup probes few filters, and a dropped one frees its disk soon after.
-  const Micros width = std::max(kHour, lateness / 2);
+  // Segments as wide as the lateness: at most two or three are live, so a
+  // lookup probes few filters (half as wide was measured a little slower);
+  // disk holds up to twice the live state.
+  const Micros width = std::max(kHour, lateness);
   std::unique_ptr<SpillingDedupStore> store(new SpillingDedupStore(path, width, share));
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(SpillOptions(std::move(cache)), path, &db);

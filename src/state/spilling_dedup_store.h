@@ -42,7 +42,7 @@ class DedupMemoryShare {
 // stores and Flink's RocksDB backend do. Same verdicts as MemoryDedupStore.
 //
 // The cold part is one RocksDB database per store, one column family per
-// *segment* of event time (half the lateness wide, at least an hour), keyed
+// *segment* of event time (as wide as the lateness, at least an hour), keyed
 // by the 16 bytes of the EventUUID, valued by the event time. Each table file
 // has a whole-key bloom filter, held in memory: a lookup of a new event (the
 // common case) reads no disk. A segment is dropped whole once the watermark
@@ -53,7 +53,7 @@ class DedupMemoryShare {
 // RecordIfNew checks the live segments, then the hot part. When the hot part
 // would grow past its share (the share less what RocksDB holds for this
 // store: filters, indexes, memtables), it first moves its oldest entries out
-// in bulk (about a third of it: WriteBatches of at most kSpillChunk entries,
+// in bulk (about half of it: WriteBatches of at most kSpillChunk entries,
 // each flushed to a table file at once). Growth of the hot table is allowed
 // only while the old and the new table together fit in the share.
 //
