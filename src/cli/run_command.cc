@@ -18,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "cli/byte_size.h"
 #include "cli/duration.h"
 #include "cli/usage_error.h"
 #include "cli/flag.h"
@@ -53,6 +54,7 @@
 #include "kafka/topic_admin.h"
 #include "kafka/kafka_producer.h"
 #include "kafka/transactional_committer.h"
+#include "state/spill_space.h"
 #include "state/state_dir.h"
 #include "source/file_source.h"
 
@@ -419,6 +421,19 @@ bool IsZoneName(const std::string& name) {
 const CLI::Validator kNotEmpty(
     [](std::string& text) -> std::string { return text.empty() ? "must not be empty" : ""; }, "TEXT");
 
+// --state-memory in bytes, or 0 if not given (no bound).
+uint64_t StateMemoryFlag(const std::string& value) {
+  if (value.empty()) return 0;
+  auto bytes = ParseByteSize(value);
+  if (!bytes.ok()) throw UsageError{absl::StrCat("--state-memory: ", bytes.status().message())};
+  if (*bytes < SpillSpace::kMinBytes) {
+    throw UsageError{absl::StrCat("--state-memory ", value, ": below the minimum a job needs to run, ",
+                                  SpillSpace::kMinBytes >> 20, "MiB (the hot part of the dedup state and RocksDB's "
+                                  "caches; see docs/operations.md)")};
+  }
+  return *bytes;
+}
+
 absl::Duration DurationFlag(const char* name, const std::string& value) {
   auto d = ParseDuration(value);
   if (!d.ok()) throw UsageError{absl::StrCat(name, ": ", d.status().message())};
@@ -687,6 +702,7 @@ int Run(const RunFlags& flags) {
     throw UsageError{absl::StrCat("--input-timezone '", flags.input_timezone,
                                   "': not a known IANA time zone name (e.g. UTC, Asia/Calcutta, Europe/Berlin)")};
   }
+  StateMemoryFlag(flags.state_memory);  // checked before anything opens
   options.processor.max_record_bytes = flags.max_record_bytes;
   options.processor.require_user_key = flags.input_keyed_by_user;
   options.stop = &StopRequestedFlag();
@@ -775,7 +791,19 @@ absl::StatusOr<int> RunJob(const RunFlags& flags, const KafkaFlags& kafka, Pipel
     }
     return Fail(status);
   };
-  MemoryStoreProvider memory_stores;
+  // Under --state-memory each task's dedup store keeps its part of the
+  // budget in memory and spills the rest (state/spill_space.h).
+  std::unique_ptr<SpillSpace> spill;
+  DedupStoreFactory dedup_stores;
+  if (const uint64_t budget = StateMemoryFlag(flags.state_memory); budget > 0) {
+    auto opened = SpillSpace::Open(budget, job.state_dir ? job.state_dir->path() : std::string());
+    if (!opened.ok()) return Fail(opened.status());
+    spill = std::move(*opened);
+    dedup_stores = [s = spill.get(), lateness = options.processor.lateness](int32_t partition) {
+      return s->OpenDedupStore(partition, lateness);
+    };
+  }
+  MemoryStoreProvider memory_stores(dedup_stores);
   std::unique_ptr<ChangelogStoreProvider> changelog_stores;
   std::unique_ptr<TransactionalCommitter> committer;
   std::unique_ptr<StandbyTasks> standby;
@@ -789,6 +817,7 @@ absl::StatusOr<int> RunJob(const RunFlags& flags, const KafkaFlags& kafka, Pipel
     store_options.input_topic = job.kafka_source->topic();
     store_options.group = flags.group;
     store_options.lateness = options.processor.lateness;
+    store_options.dedup = dedup_stores;
     store_options.log = [](const std::string& message) { LogLine("tally", message); };
     if (flags.reseed_changelog) {
       auto reseeded =
@@ -939,6 +968,9 @@ CLI::App* AddRunCommand(CLI::App& app, RunFlags* f) {
           "How long a start waits for Kafka or Cassandra to become reachable (they may be restarting)");
   AddFlag(run, "--state-dir", &f->state_dir,
           "Kafka source: directory of the task state (RocksDB), restored from the changelog topic when missing");
+  AddFlag(run, "--state-memory", &f->state_memory,
+          "Memory for the dedup state, e.g. 256MiB (at least 16MiB); beyond it, the oldest entries spill to RocksDB "
+          "on local disk (under --state-dir, else a temporary directory). Default: no bound, all in memory");
   AddSwitch(run, "--reseed-changelog", &f->reseed_changelog,
             "Kafka: copy the local state in --state-dir back to a changelog topic that lost it (deleted and made "
             "anew), then exit; see docs/fault-tolerance.md");

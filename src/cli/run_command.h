@@ -34,6 +34,9 @@ struct RunFlags {
   int partitions = 0;
   // Where a Kafka source's task state lives (durable, exactly once).
   std::string state_dir = "tally-state";
+  // Memory for the dedup state (e.g. 256MiB); beyond it, state spills to
+  // local disk. Empty: no bound, all in memory.
+  std::string state_memory;
   std::string startup_wait = "2m";
   // Copy the local state back to a changelog topic that lost it, then exit.
   bool reseed_changelog = false;

@@ -160,7 +160,9 @@ absl::StatusOr<TaskStores> ChangelogStoreProvider::Open(int32_t partition) {
     auto store = Restore(partition);
     if (!store.ok()) return store.status();
     auto durable = std::make_unique<DurableTaskState>(std::move(*store));
-    auto dedup = std::make_unique<MemoryDedupStore>();
+    auto made = MakeDedupStore(options_.dedup, partition);
+    if (!made.ok()) return made.status();
+    std::unique_ptr<DedupStore> dedup = std::move(*made);
     auto windows = std::make_unique<MemoryWindowStore>();
     auto meta = durable->Load(dedup.get(), windows.get(), options_.lateness);
     if (!meta.ok()) {

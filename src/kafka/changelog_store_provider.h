@@ -21,6 +21,8 @@ struct ChangelogStoreOptions {
   std::string input_topic;
   std::string group;
   Micros lateness = 0;  // the processor's: which restored dedup entries are live
+  // Makes each task's dedup store (--state-memory); empty: in memory.
+  DedupStoreFactory dedup;
   // Told what a task's opening did (restored how much, from where, or why
   // the local store was rebuilt). May be empty.
   std::function<void(const std::string&)> log;

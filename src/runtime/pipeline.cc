@@ -158,6 +158,8 @@ absl::Status TriggerLoop::Process(const RecordBatch& batch) {
     const size_t letters_before = letters.size();
     (*task)->processor().ProcessBatch(records.subspan(begin, end - begin), batch.padded);
     if (!(*task)->processor().error().ok()) return (*task)->processor().error();
+    // A dedup store that spills to disk stops the job on a full disk.
+    if (absl::Status s = (*task)->stores().dedup->status(); !s.ok()) return s;
     for (size_t i = letters_before; i < letters.size(); ++i) dead_letter_bytes_pending_ += MemoryBytes(letters[i]);
     (*task)->next_position = records[end - 1].origin.position + 1;
     (*task)->dirty = true;

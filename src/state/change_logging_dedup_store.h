@@ -26,6 +26,7 @@ class ChangeLoggingDedupStore final : public DedupStore {
   void Prefetch(const Uuid& id) const override { inner_->Prefetch(id); }
   void Purge(Micros watermark) override { inner_->Purge(watermark); }
   size_t size() const override { return inner_->size(); }
+  absl::Status status() const override { return inner_->status(); }
   size_t MemoryBytes() const override { return inner_->MemoryBytes() + log_->capacity() * sizeof(state_codec::DedupEntry); }
 
  private:

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 
+#include "absl/status/status.h"
 #include "core/event_time.h"
 #include "core/uuid.h"
 
@@ -36,6 +37,11 @@ class DedupStore {
 
   // Bytes of memory the store holds for its entries.
   virtual size_t MemoryBytes() const = 0;
+
+  // Not OK once the store failed in a way that calls for the job to stop (a
+  // store that spills to disk found the disk full); verdicts stay right
+  // meanwhile. Checked by the runtime after each batch.
+  virtual absl::Status status() const { return absl::OkStatus(); }
 };
 
 }  // namespace tally

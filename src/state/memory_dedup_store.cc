@@ -101,6 +101,12 @@ void MemoryDedupStore::MakeRoom(Micros watermark) {
   purge_at_ = std::max<size_t>(size_ + 1, static_cast<size_t>(kPurgeLoad * static_cast<double>(capacity_)));
 }
 
+void MemoryDedupStore::Resize(size_t capacity, Micros watermark) {
+  Purge(watermark);
+  const size_t least = static_cast<size_t>(static_cast<double>(size_) / kGrowLoad) + 1;
+  Rebuild(std::max({capacity, least, kMinCapacity}), watermark);
+}
+
 void MemoryDedupStore::Rebuild(size_t capacity, Micros watermark, const Slot* extra) {
   std::unique_ptr<Slot[]> old = std::move(slots_);
   const size_t old_capacity = capacity_;

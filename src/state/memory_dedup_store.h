@@ -31,6 +31,21 @@ class MemoryDedupStore final : public DedupStore {
 
   size_t capacity() const { return capacity_; }
 
+  // Calls fn(id, event_time) for each entry held, live or expired, in slot
+  // order. `fn` must not change the store.
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    for (size_t i = 0; i < capacity_; ++i) {
+      if (slots_[i].meta != 0) fn(Uuid{slots_[i].hi, slots_[i].lo}, TimeOf(slots_[i].meta));
+    }
+  }
+
+  // Moves the entries live at `watermark` into a table of `capacity` slots
+  // (more if they need it: at most 80% full), dropping the expired ones:
+  // shrinks a table whose entries went elsewhere. Holds the old and the new
+  // table while it runs.
+  void Resize(size_t capacity, Micros watermark);
+
  private:
   struct Slot {
     uint64_t hi;

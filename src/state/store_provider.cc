@@ -5,9 +5,16 @@
 
 namespace tally {
 
-absl::StatusOr<TaskStores> MemoryStoreProvider::Open(int32_t) {
+absl::StatusOr<std::unique_ptr<DedupStore>> MakeDedupStore(const DedupStoreFactory& factory, int32_t partition) {
+  if (factory) return factory(partition);
+  return std::make_unique<MemoryDedupStore>();
+}
+
+absl::StatusOr<TaskStores> MemoryStoreProvider::Open(int32_t partition) {
   TaskStores stores;
-  stores.dedup = std::make_unique<MemoryDedupStore>();
+  auto dedup = MakeDedupStore(dedup_, partition);
+  if (!dedup.ok()) return dedup.status();
+  stores.dedup = std::move(*dedup);
   stores.windows = std::make_unique<MemoryWindowStore>();
   return stores;
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -22,6 +23,13 @@ struct TaskStores {
   std::optional<state_codec::Meta> resume;
 };
 
+// Makes the dedup store of the task of a partition (a SpillingDedupStore
+// under --state-memory). Empty: a MemoryDedupStore.
+using DedupStoreFactory = std::function<absl::StatusOr<std::unique_ptr<DedupStore>>(int32_t partition)>;
+
+// The dedup store `factory` makes for `partition`, or a MemoryDedupStore.
+absl::StatusOr<std::unique_ptr<DedupStore>> MakeDedupStore(const DedupStoreFactory& factory, int32_t partition);
+
 // Opens the stores of a task. State is scoped per input partition, so that a
 // partition's state can move to another process with the partition; a durable
 // provider restores it here before the task sees a record.
@@ -37,8 +45,12 @@ class StoreProvider {
 // Fresh, empty in-memory stores: state that lives as long as the run.
 class MemoryStoreProvider final : public StoreProvider {
  public:
+  explicit MemoryStoreProvider(DedupStoreFactory dedup = {}) : dedup_(std::move(dedup)) {}
   absl::StatusOr<TaskStores> Open(int32_t partition) override;
   bool durable() const override { return false; }
+
+ private:
+  DedupStoreFactory dedup_;
 };
 
 }  // namespace tally
