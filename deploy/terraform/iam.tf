@@ -38,11 +38,16 @@ data "aws_iam_policy_document" "execution_secrets" {
     resources = local.secret_arns
   }
   dynamic "statement" {
-    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
+    for_each = var.secrets_kms_key_arn == null ? [] : [var.secrets_kms_key_arn]
     content {
       sid       = "DecryptTheJobsSecrets"
       actions   = ["kms:Decrypt"]
       resources = [statement.value]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["secretsmanager.${var.region}.amazonaws.com"]
+      }
     }
   }
 }

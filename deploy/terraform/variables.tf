@@ -208,6 +208,12 @@ variable "alarm_sns_topic_arn" {
   default     = null
 }
 
+variable "secrets_kms_key_arn" {
+  description = "Customer-managed KMS key that encrypts the secrets (MSK SCRAM secrets must use one): ECS may decrypt with it to read them; null when they use the AWS-managed key."
+  type        = string
+  default     = null
+}
+
 variable "keyspaces_credentials_secret_arn" {
   description = "Secrets Manager secret with Keyspaces service-specific credentials' password (TALLY_CASSANDRA_PASSWORD); null when tally signs with the task role (SigV4, see README)."
   type        = string
