@@ -7,7 +7,9 @@
 # every task's sidecar, see observability.tf) averaged over the partitions, times
 # the partition count = the job's total lag; divided by Container Insights'
 # RunningTaskCount. More tasks drain a backlog faster, so the metric falls as
-# capacity rises, which target tracking needs.
+# capacity rises, which target tracking needs. (An input not keyed by learner is
+# repartitioned: the metric then carries the input's and the repartition topic's
+# partitions, and the total is approximate unless both have input_partitions.)
 #
 # Scaling in is slow on purpose: each change of membership makes the group
 # rebalance, and the tasks that move restore their state (docs/scaling.md,

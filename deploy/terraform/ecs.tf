@@ -19,6 +19,8 @@ locals {
       "--source", "kafka://${local.kafka_bootstrap}/${var.input_topic}",
       "--sink", "cassandra://${local.keyspaces_host}:9142/${var.keyspace_name}.${var.table_name}",
       "--cassandra-tls",
+      # Keyspaces' replication class, should tally's CREATE KEYSPACE IF NOT EXISTS ever create it.
+      "--cassandra-replication", "{'class': 'SingleRegionStrategy'}",
       "--group", local.kafka_group,
       "--state-dir", "${local.state_dir}/state",
       "--http", local.http,
