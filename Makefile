@@ -7,6 +7,7 @@
 #                   then check-deploy
 #   make check-deploy  lint and validate deploy/ (Dockerfile, Terraform, compose, dashboard)
 #                   with tools installed under build/tools by scripts/install-deploy-tools
+#   make check-image  build the container image with podman and run it (many minutes; not in test)
 #   make bench      micro-benchmarks and the end-to-end file -> csv benchmark
 #   make bench-compare  tally, the seed's PySpark job and a Flink SQL job on the same data
 #                   (installs PySpark and PyFlink under build/compare; not part of test)
@@ -18,7 +19,7 @@ CMAKE_FLAGS ?=
 TARGETS ?=
 BUILD = cmake -S . -G Ninja $(CMAKE_FLAGS)
 
-.PHONY: all release debug sanitize test test-release test-sanitize check-deploy bench bench-compare demo deps clean
+.PHONY: all release debug sanitize test test-release test-sanitize check-deploy check-image bench bench-compare demo deps clean
 
 all: release
 
@@ -48,6 +49,9 @@ test: test-release test-sanitize check-deploy
 check-deploy: deps
 	@scripts/install-deploy-tools
 	@scripts/check-deploy
+
+check-image: release
+	@deploy/test-image build/release/tally
 
 bench: release
 	@scripts/bench
