@@ -3,7 +3,11 @@
 #
 #   make            build/release/tally
 #   make test       build, run every test (release), then every test but the slow
-#                   real-stack scenarios (test/integration/*.sh) again under ASan+UBSan
+#                   real-stack scenarios (test/integration/*.sh) again under ASan+UBSan,
+#                   then check-deploy
+#   make check-deploy  lint and validate deploy/ (Dockerfile, Terraform, compose, dashboard)
+#                   with tools installed under build/tools by scripts/install-deploy-tools
+#   make check-image  build the container image with podman and run it (many minutes; not in test)
 #   make bench      micro-benchmarks and the end-to-end file -> csv benchmark
 #   make bench-compare  tally, the seed's PySpark job and a Flink SQL job on the same data
 #                   (installs PySpark and PyFlink under build/compare; not part of test)
@@ -11,9 +15,11 @@
 #   make debug      build/debug, unoptimised with assertions
 
 CMAKE_FLAGS ?=
+# `make release TARGETS=tally` builds only the binary (the container image's build stage).
+TARGETS ?=
 BUILD = cmake -S . -G Ninja $(CMAKE_FLAGS)
 
-.PHONY: all release debug sanitize test test-release test-sanitize bench bench-compare demo deps clean
+.PHONY: all release debug sanitize test test-release test-sanitize check-deploy check-image bench bench-compare demo deps clean
 
 all: release
 
@@ -22,7 +28,7 @@ deps:
 
 release: deps
 	@$(BUILD) -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
-	@cmake --build build/release
+	@cmake --build build/release $(addprefix --target ,$(TARGETS))
 
 debug: deps
 	@$(BUILD) -B build/debug -DCMAKE_BUILD_TYPE=Debug >/dev/null
@@ -38,7 +44,14 @@ test-release: release
 test-sanitize: sanitize
 	@ctest --test-dir build/sanitize --output-on-failure --label-exclude scenario
 
-test: test-release test-sanitize
+test: test-release test-sanitize check-deploy
+
+check-deploy: deps
+	@scripts/install-deploy-tools
+	@scripts/check-deploy
+
+check-image: release
+	@deploy/test-image build/release/tally
 
 bench: release
 	@scripts/bench
