@@ -72,16 +72,18 @@ def main():
     panels = [p for p in panels_of(dashboard) if p.get("targets") and "gridPos" in p]
     if not panels:
         sys.exit(f"{dashboard_path}: no panel with queries and a gridPos")
-    rows = max(p["gridPos"]["y"] + p["gridPos"]["h"] for p in panels)
+    top = min(p["gridPos"]["y"] for p in panels)  # rows above the first panel hold only row headers
+    rows = max(p["gridPos"]["y"] + p["gridPos"]["h"] for p in panels) - top
 
     plt.style.use("dark_background")
     figure = plt.figure(figsize=(18, rows * 0.42), facecolor="#111217")
-    grid = GridSpec(rows, GRID_COLUMNS, figure=figure, hspace=1.2, wspace=1.2)
-    figure.suptitle(dashboard.get("title", "dashboard"), color="#d8d9da", fontsize=14, x=0.01, ha="left")
+    grid = GridSpec(rows, GRID_COLUMNS, figure=figure, hspace=1.6, wspace=1.2, top=0.97)
+    figure.suptitle(dashboard.get("title", "dashboard"), color="#d8d9da", fontsize=14, x=0.01, y=0.995, ha="left")
     drawn = 0
     for panel in panels:
         pos = panel["gridPos"]
-        axes = figure.add_subplot(grid[pos["y"]:pos["y"] + pos["h"], pos["x"]:pos["x"] + pos["w"]])
+        y = pos["y"] - top
+        axes = figure.add_subplot(grid[y:y + pos["h"], pos["x"]:pos["x"] + pos["w"]])
         axes.set_facecolor("#181b1f")
         axes.set_title(panel.get("title", ""), color="#d8d9da", fontsize=10, loc="left")
         axes.tick_params(colors="#8e8e8e", labelsize=7)
