@@ -9,6 +9,7 @@
 # session retries it for about a minute), and a SIGTERM then ends the process
 # by the watchdog's bound (30 s), with exit 1 and a line that says so.
 # Usage: bash cassandra_silent_test.sh /abs/path/to/tally
+# ctest: scenario (waits out request timeouts and the stop watchdog: about a minute; run once, in the release build)
 source "$(dirname "$0")/lib.sh"
 
 cat >"$tmp/silent_cql.py" <<'EOF'

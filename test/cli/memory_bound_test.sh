@@ -7,6 +7,7 @@
 # what tally needs for these inputs (about 25 MB) and far below what it took
 # before (300 MB of zeros: bad_alloc; a 70 MB line and tiny lines: gigabytes).
 # Usage: bash memory_bound_test.sh /abs/path/to/tally
+# ctest: scenario (peak-memory bounds, which a sanitizer build would not keep)
 source "$(dirname "$0")/lib.sh"
 
 BOUND_KB=$((200 * 1024))
