@@ -8,7 +8,6 @@
 #include "kafka/changelog_topic.h"
 #include "kafka/committed_offset.h"
 #include "state/state_codec.h"
-#include "state/change_logging_dedup_store.h"
 #include "state/memory_dedup_store.h"
 #include "state/memory_window_store.h"
 
@@ -150,7 +149,7 @@ absl::StatusOr<TaskStores> ChangelogStoreProvider::Open(int32_t partition) {
       continue;
     }
     TaskStores stores;
-    stores.dedup = std::make_unique<ChangeLoggingDedupStore>(std::move(dedup), durable->dedup_log());
+    stores.dedup = std::move(dedup);
     stores.windows = std::move(windows);
     stores.resume = *meta;
     stores.durable = std::move(durable);
