@@ -55,6 +55,7 @@ absl::StatusOr<codec::Meta> DurableTaskState::Load(DedupStore* dedup, WindowStor
   // tombstones go with the next commit) restore nothing.
   const Micros w = meta.has_watermark ? meta.max_seen - lateness : Watermark::kNone;
   const Day first_open = FirstOpenDay(w);
+  dedup->Reserve(static_cast<size_t>(std::max<int64_t>(0, meta.retained_events)));
   std::vector<CountedEvent> events;  // one chunk's, decoded: the loop below prefetches ahead
   if (auto s = store_->Scan(
           std::string_view(&codec::kDedupPrefix, 1),
@@ -64,7 +65,10 @@ absl::StatusOr<codec::Meta> DurableTaskState::Load(DedupStore* dedup, WindowStor
               bad = true;
               return;
             }
-            chunks_by_day_[chunk->day].emplace_back(key);
+            DayChunks& held = chunks_by_day_[chunk->day];
+            held.keys.emplace_back(key);
+            held.events += static_cast<int64_t>(value.size() / codec::kCountedEventBytes);
+            retained_events_ += static_cast<int64_t>(value.size() / codec::kCountedEventBytes);
             if (chunk->day < first_open) return;
             events.clear();
             bad |= !codec::ForEachCountedEvent(value, [&](const CountedEvent& e) { events.push_back(e); });
@@ -111,7 +115,10 @@ void DurableTaskState::Stage(const Watermark& watermark, const RecordCounts& cou
       r.key = codec::EncodeDedupChunkKey({day, next_chunk_seq_, chunk.next++});
       r.value = std::move(chunk.value);
       chunk.value.clear();
-      chunks_by_day_[day].push_back(r.key);
+      DayChunks& held = chunks_by_day_[day];
+      held.keys.push_back(r.key);
+      held.events += static_cast<int64_t>(r.value.size() / codec::kCountedEventBytes);
+      retained_events_ += static_cast<int64_t>(r.value.size() / codec::kCountedEventBytes);
     };
     Day day = 0;
     OpenChunk* chunk = nullptr;
@@ -134,7 +141,9 @@ void DurableTaskState::Stage(const Watermark& watermark, const RecordCounts& cou
     log_.clear();
   }
   while (!chunks_by_day_.empty() && chunks_by_day_.begin()->first < first_open) {
-    for (std::string& key : chunks_by_day_.begin()->second) staged_.push_back(StateRecord{std::move(key), "", true});
+    DayChunks& held = chunks_by_day_.begin()->second;
+    for (std::string& key : held.keys) staged_.push_back(StateRecord{std::move(key), "", true});
+    retained_events_ -= held.events;
     chunks_by_day_.erase(chunks_by_day_.begin());
   }
   codec::Meta meta;
@@ -142,6 +151,7 @@ void DurableTaskState::Stage(const Watermark& watermark, const RecordCounts& cou
   meta.max_seen = watermark.has_value() ? watermark.max_seen() : 0;
   meta.counts = counts;
   meta.next_chunk_seq = next_chunk_seq_;
+  meta.retained_events = retained_events_;
   staged_.push_back(StateRecord{codec::kMetaKey, codec::EncodeMeta(meta), false});
   // In key order (RocksDB's memtable takes keys in order fastest), the last
   // change of each key only. A trigger stages a few records per open day.

@@ -74,8 +74,13 @@ class DurableTaskState final : public CountedEventLog {
   std::unique_ptr<LocalStateStore> store_;
   std::vector<CountedEvent> log_;
   std::vector<StateRecord> staged_;
-  // The chunk keys held, by day: what to delete when a day closes.
-  std::map<Day, std::vector<std::string>> chunks_by_day_;
+  // The chunks held, by day: what to delete when a day closes.
+  struct DayChunks {
+    std::vector<std::string> keys;
+    int64_t events = 0;
+  };
+  std::map<Day, DayChunks> chunks_by_day_;
+  int64_t retained_events_ = 0;  // in all of chunks_by_day_
   int64_t next_chunk_seq_ = 0;
 };
 

@@ -101,6 +101,12 @@ void MemoryDedupStore::MakeRoom(Micros watermark) {
   purge_at_ = std::max<size_t>(size_ + 1, static_cast<size_t>(kPurgeLoad * static_cast<double>(capacity_)));
 }
 
+void MemoryDedupStore::Reserve(size_t entries) {
+  // Only if they would make room (purge, grow) before the last of them.
+  if (size_ + entries < purge_at_) return;
+  Rebuild(static_cast<size_t>(static_cast<double>(size_ + entries) / kTargetLoad) + 1, Watermark::kNone);
+}
+
 void MemoryDedupStore::Rebuild(size_t capacity, Micros watermark, const Slot* extra) {
   std::unique_ptr<Slot[]> old = std::move(slots_);
   const size_t old_capacity = capacity_;

@@ -36,13 +36,14 @@ uint64_t LoadLittle64(const char* p) {
 }
 
 // Meta value: a version byte, then little-endian words: flags, max_seen,
-// next_chunk_seq, the five counts, the invalid counts by reason. Reasons are
-// only ever added last (see DeadLetterReason), so a meta written before one
-// was added holds fewer reason words, and the counts it lacks are 0.
-constexpr char kMetaVersion = 1;
-constexpr size_t kMetaWords = 8 + kDeadLetterReasonCount;
-// The reasons of the first meta version: up to kLate.
-constexpr size_t kMinMetaWords = 8 + static_cast<int>(DeadLetterReason::kLate) + 1;
+// next_chunk_seq, retained_events, the five counts, the invalid counts by
+// reason. Reasons are only ever added last (see DeadLetterReason), so a meta
+// written before one was added holds fewer reason words, and the counts it
+// lacks are 0.
+constexpr char kMetaVersion = 2;
+constexpr size_t kMetaWords = 9 + kDeadLetterReasonCount;
+// The reasons of the first meta of this version: up to kWrongKey.
+constexpr size_t kMinMetaWords = 9 + static_cast<int>(DeadLetterReason::kWrongKey) + 1;
 
 std::string EncodeMeta(const Meta& m) {
   std::string out;
@@ -51,6 +52,7 @@ std::string EncodeMeta(const Meta& m) {
   PutLittle64(m.has_watermark ? 1 : 0, &out);
   PutLittle64(static_cast<uint64_t>(m.max_seen), &out);
   PutLittle64(static_cast<uint64_t>(m.next_chunk_seq), &out);
+  PutLittle64(static_cast<uint64_t>(m.retained_events), &out);
   const RecordCounts& c = m.counts;
   for (int64_t v : {c.records, c.invalid, c.late, c.duplicates, c.counted}) PutLittle64(static_cast<uint64_t>(v), &out);
   for (int64_t v : c.invalid_by_reason) PutLittle64(static_cast<uint64_t>(v), &out);
@@ -62,7 +64,7 @@ std::optional<Meta> DecodeMeta(std::string_view value) {
       value[0] != kMetaVersion) {
     return std::nullopt;
   }
-  const size_t reasons = (value.size() - 1) / 8 - 8;
+  const size_t reasons = (value.size() - 1) / 8 - 9;
   const char* p = value.data() + 1;
   auto next = [&p] {
     const int64_t v = static_cast<int64_t>(LoadLittle64(p));
@@ -73,6 +75,7 @@ std::optional<Meta> DecodeMeta(std::string_view value) {
   m.has_watermark = next() != 0;
   m.max_seen = next();
   m.next_chunk_seq = next();
+  m.retained_events = next();
   RecordCounts& c = m.counts;
   for (int64_t* v : {&c.records, &c.invalid, &c.late, &c.duplicates, &c.counted}) *v = next();
   for (size_t i = 0; i < reasons; ++i) c.invalid_by_reason[i] = next();

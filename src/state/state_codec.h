@@ -18,7 +18,8 @@ namespace tally {
 // topic hold them (state_record.h). Two kinds of key, by first byte:
 //
 //   'M'                      the task's meta: watermark (max_seen), record
-//                            counts, next chunk sequence number
+//                            counts, next chunk sequence number, events
+//                            retained
 //   'D' day(4) seq(8) n(4)   a chunk of counted events of one day of event
 //                            time -> (id(16) user(16) time(8))*
 //
@@ -47,6 +48,9 @@ struct Meta {
   bool has_watermark = false;
   RecordCounts counts;
   int64_t next_chunk_seq = 0;
+  // Counted events in the chunks held (closed days' included until their
+  // tombstones): what a restore sizes the dedup store for.
+  int64_t retained_events = 0;
 };
 std::string EncodeMeta(const Meta& meta);
 std::optional<Meta> DecodeMeta(std::string_view value);

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -46,21 +47,25 @@ TEST(StateCodec, MetaRoundTrips) {
   EXPECT_FALSE(codec::DecodeMeta("garbage").has_value());
 }
 
-// A state written before wrong_key existed holds no word for it: it still
-// restores, with the counts it has and 0 for the reason it lacks.
-TEST(StateCodec, MetaWrittenBeforeANewReasonDecodes) {
+// Meta version 2 (state format 2) has every reason up to wrong_key: one
+// short of it, one word too many or the first version's meta is malformed.
+// (Reasons added later go last, and a shorter meta then still decodes.)
+TEST(StateCodec, MetaOfAnotherShapeIsMalformed) {
   codec::Meta m;
   m.counts.records = 5;
   m.counts.invalid = 5;
   m.counts.invalid_by_reason[static_cast<int>(DeadLetterReason::kBadTime)] = 5;
-  std::string old = codec::EncodeMeta(m);
-  old.resize(old.size() - 8);  // no wrong_key word
-  auto back = codec::DecodeMeta(old);
+  m.retained_events = 12345;
+  const std::string good = codec::EncodeMeta(m);
+  auto back = codec::DecodeMeta(good);
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(back->counts.invalid_by_reason, m.counts.invalid_by_reason);
-  old.resize(old.size() - 8);  // short of a reason the first version had
-  EXPECT_FALSE(codec::DecodeMeta(old).has_value());
-  EXPECT_FALSE(codec::DecodeMeta(codec::EncodeMeta(m) + std::string(8, '\0')).has_value());
+  EXPECT_EQ(back->retained_events, 12345);
+  EXPECT_FALSE(codec::DecodeMeta(good.substr(0, good.size() - 8)).has_value());
+  EXPECT_FALSE(codec::DecodeMeta(good + std::string(8, '\0')).has_value());
+  std::string first_version = good;
+  first_version[0] = 1;
+  EXPECT_FALSE(codec::DecodeMeta(first_version).has_value());
 }
 
 TEST(StateCodec, ChunksOfCountedEventsRoundTripAndSort) {
@@ -301,15 +306,25 @@ TEST(DurableTaskState, RestoreDerivesTheOpenRowsFromTheLoggedEvents) {
         << "line " << i;
   }
 
-  // Only open days' chunks are left in the store.
+  // Only open days' chunks are left in the store, and the meta counts
+  // their events (what a restore sizes the dedup store for).
+  int64_t events = 0;
   ASSERT_TRUE(restored.durable->store()
                   .Scan(std::string(1, codec::kDedupPrefix),
-                        [&](std::string_view key, std::string_view) {
+                        [&](std::string_view key, std::string_view value) {
                           auto k = codec::DecodeDedupChunkKey(key);
                           ASSERT_TRUE(k.has_value());
                           EXPECT_GE(k->day, w.FirstOpenDay());
+                          events += static_cast<int64_t>(value.size() / codec::kCountedEventBytes);
                         })
                   .ok());
+  std::optional<codec::Meta> meta;
+  ASSERT_TRUE(restored.durable->store()
+                  .Scan(codec::kMetaKey, [&](std::string_view, std::string_view value) { meta = codec::DecodeMeta(value); })
+                  .ok());
+  ASSERT_TRUE(meta.has_value());
+  EXPECT_GT(events, 0);
+  EXPECT_EQ(meta->retained_events, events);
   std::filesystem::remove_all(path);
 }
 
