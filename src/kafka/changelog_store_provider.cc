@@ -14,8 +14,11 @@
 namespace tally {
 namespace {
 
-// Records applied to the local store per write while restoring.
+// Records, and bytes, applied to the local store per write while restoring,
+// at most: a chunk record is up to 640 KiB, so a batch of records alone
+// could hold the whole changelog in memory.
 constexpr size_t kRestoreBatch = 4096;
+constexpr size_t kRestoreBatchBytes = size_t{16} << 20;
 
 // True if `store` holds the meta record every commit writes: some state.
 absl::StatusOr<bool> HoldsState(const LocalStateStore& store) {
@@ -67,6 +70,7 @@ absl::Status ChangelogStoreProvider::CheckStateOfCommittedInput(int32_t partitio
 absl::StatusOr<int64_t> ChangelogStoreProvider::CatchUp(int32_t partition, LocalStateStore& store) const {
   const int64_t from = store.checkpoint();
   std::vector<StateRecord> batch;
+  size_t batch_bytes = 0;
   int64_t records = 0;
   auto end = ReadChangelog(
       options_.bootstrap_servers, options_.properties, options_.changelog_topic, partition, from,
@@ -79,9 +83,11 @@ absl::StatusOr<int64_t> ChangelogStoreProvider::CatchUp(int32_t partition, Local
           record.tombstone = true;
         }
         ++records;
-        if (batch.size() < kRestoreBatch) return absl::OkStatus();
+        batch_bytes += record.key.size() + record.value.size();
+        if (batch.size() < kRestoreBatch && batch_bytes < kRestoreBatchBytes) return absl::OkStatus();
         absl::Status s = store.Apply(batch, r.offset + 1);
         batch.clear();
+        batch_bytes = 0;
         return s;
       });
   if (absl::IsOutOfRange(end.status()) && from > 0) {
