@@ -15,13 +15,14 @@ std::string FormatMicros(Micros t) {
 }  // namespace
 
 DailyCountProcessor::DailyCountProcessor(const ProcessorOptions& options, DedupStore* dedup,
-                                         WindowStore* windows)
+                                         WindowStore* windows, CountedEventLog* log)
     : parser_(options.field_names, EventTimeParser(options.input_zone), options.max_record_bytes),
       require_user_key_(options.require_user_key),
       input_repartitioned_(options.input_repartitioned),
       watermark_(options.lateness),
       dedup_(dedup),
-      windows_(windows) {}
+      windows_(windows),
+      log_(log) {}
 
 Verdict DailyCountProcessor::Reject(DeadLetterReason reason, std::string detail, std::string_view bytes,
                                     RecordOrigin origin) {
@@ -131,6 +132,7 @@ Verdict DailyCountProcessor::Apply(std::string_view bytes, RecordOrigin origin, 
     verdict = Verdict::kDuplicate;
   } else {
     windows_->Increment(event.user_id, DayOf(t));
+    if (log_ != nullptr) log_->Append(CountedEvent{event.event_id, event.user_id, t});
     ++counts_.counted;
     verdict = Verdict::kCounted;
   }

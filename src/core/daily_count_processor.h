@@ -14,6 +14,7 @@
 #include "core/record_parser.h"
 #include "core/source_record.h"
 #include "core/watermark.h"
+#include "state/counted_event_log.h"
 #include "state/dedup_store.h"
 #include "state/window_store.h"
 
@@ -67,10 +68,14 @@ struct TriggerOutput {
 // live in the dedup store; else counted into (user, UTC day). Then every valid
 // record advances the watermark.
 //
-// Not thread-safe; one per task. The stores must outlive the processor.
+// Each counted record is also appended to `log`, if given (durable state).
+//
+// Not thread-safe; one per task. The stores and the log must outlive the
+// processor.
 class DailyCountProcessor {
  public:
-  DailyCountProcessor(const ProcessorOptions& options, DedupStore* dedup, WindowStore* windows);
+  DailyCountProcessor(const ProcessorOptions& options, DedupStore* dedup, WindowStore* windows,
+                      CountedEventLog* log = nullptr);
 
   // Processes one record. `padded`: see RecordParser::Parse. `key`: its Kafka
   // key (SourceRecord::key), read only with require_user_key.
@@ -143,6 +148,7 @@ class DailyCountProcessor {
   Watermark watermark_;
   DedupStore* dedup_;
   WindowStore* windows_;
+  CountedEventLog* log_;  // may be null
   RecordCounts counts_;
   std::vector<DeadLetter> dead_letters_;
   std::array<Parsed, kLookahead> ahead_;  // reused: no allocation per record

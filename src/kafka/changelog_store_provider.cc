@@ -10,15 +10,17 @@
 #include "kafka/committed_offset.h"
 #include "runtime/metrics.h"
 #include "state/state_codec.h"
-#include "state/change_logging_dedup_store.h"
 #include "state/memory_dedup_store.h"
 #include "state/memory_window_store.h"
 
 namespace tally {
 namespace {
 
-// Records applied to the local store per write while restoring.
+// Records, and bytes, applied to the local store per write while restoring,
+// at most: a chunk record is up to 640 KiB, so a batch of records alone
+// could hold the whole changelog in memory.
 constexpr size_t kRestoreBatch = 4096;
+constexpr size_t kRestoreBatchBytes = size_t{16} << 20;
 
 // True if `store` holds the meta record every commit writes: some state.
 absl::StatusOr<bool> HoldsState(const LocalStateStore& store) {
@@ -71,6 +73,7 @@ absl::StatusOr<int64_t> ChangelogStoreProvider::CatchUp(int32_t partition, Local
                                                          bool report_progress) const {
   const int64_t from = store.checkpoint();
   std::vector<StateRecord> batch;
+  size_t batch_bytes = 0;
   int64_t records = 0;
   // Restore progress (tally_restore_remaining_records): the end as it is
   // now; unknown (not reported) if the cluster does not say.
@@ -95,10 +98,12 @@ absl::StatusOr<int64_t> ChangelogStoreProvider::CatchUp(int32_t partition, Local
           record.tombstone = true;
         }
         ++records;
-        if (batch.size() < kRestoreBatch) return absl::OkStatus();
+        batch_bytes += record.key.size() + record.value.size();
+        if (batch.size() < kRestoreBatch && batch_bytes < kRestoreBatchBytes) return absl::OkStatus();
         absl::Status s = store.Apply(batch, r.offset + 1);
         batch.clear();
         if (restore_end >= 0) metrics.SetRestoreRemaining(partition, std::max<int64_t>(0, restore_end - r.offset - 1));
+        batch_bytes = 0;
         return s;
       });
   if (absl::IsOutOfRange(end.status()) && from > 0) {
@@ -176,7 +181,7 @@ absl::StatusOr<TaskStores> ChangelogStoreProvider::Open(int32_t partition) {
       continue;
     }
     TaskStores stores;
-    stores.dedup = std::make_unique<ChangeLoggingDedupStore>(std::move(dedup), durable->dedup_log());
+    stores.dedup = std::move(dedup);
     stores.windows = std::move(windows);
     stores.resume = *meta;
     stores.durable = std::move(durable);

@@ -25,7 +25,9 @@ namespace tally {
 struct JobSettings {
   // Bumped whenever a field is added, removed or changes meaning: a process
   // refuses a job whose settings were written in a format it does not know.
-  static constexpr int kFormatVersion = 1;
+  // The format also versions the job's changelog, which every process of it
+  // reads: 2 logs counted events and no window rows (state/state_codec.h).
+  static constexpr int kFormatVersion = 2;
 
   int format_version = kFormatVersion;
   std::string input_topic;
@@ -52,7 +54,7 @@ struct JobSettings {
 };
 
 // The settings as a small JSON object on one line, readable with
-// kafka-console-consumer: {"format":1,"input_topic":"babbel","lateness":"7d",...}.
+// kafka-console-consumer: {"format":2,"input_topic":"babbel","lateness":"7d",...}.
 // The lateness is written in its largest exact unit ("3d", "36h", "500ms").
 std::string EncodeJobSettings(const JobSettings& settings);
 

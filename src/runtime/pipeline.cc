@@ -183,7 +183,9 @@ absl::Status TriggerLoop::PassDeadLetters() {
 }
 
 absl::Status TriggerLoop::Trigger(bool final, bool end_of_input) {
-  const bool finalize_all = end_of_input || (final && !stores_.durable());
+  // Durable state resumes on a restart, so even the end of a bounded input
+  // finalizes nothing early (store_provider.h).
+  const bool finalize_all = (end_of_input || final) && !stores_.durable();
   const bool carry_letters = committer_.carries_dead_letters();
   output_.clear();
   const auto started = std::chrono::steady_clock::now();
@@ -207,6 +209,7 @@ absl::Status TriggerLoop::Trigger(bool final, bool end_of_input) {
       ++task_count;
       PublishTask(task);
     }
+    if (task.durable() != nullptr) state_bytes += task.durable()->MemoryBytes();
     if (!task.dirty && output_.updates.size() == updates_before && output_.finalized.size() == finalized_before) {
       return;  // nothing new to commit
     }
@@ -221,9 +224,7 @@ absl::Status TriggerLoop::Trigger(bool final, bool end_of_input) {
       letters.clear();
     }
     if (DurableTaskState* durable = task.durable()) {
-      durable->Stage(std::span(output_.updates).subspan(updates_before),
-                     std::span(output_.finalized).subspan(finalized_before), task.processor().watermark(),
-                     task.processor().counts());
+      durable->Stage(task.processor().watermark(), task.processor().counts());
     }
   });
   dead_letter_bytes_pending_ = 0;  // staged: they leave with this trigger's commit

@@ -20,7 +20,7 @@ class Task {
   Task(int32_t partition, TaskStores stores, const ProcessorOptions& options)
       : partition_(partition),
         stores_(std::move(stores)),
-        processor_(options, stores_.dedup.get(), stores_.windows.get()) {
+        processor_(options, stores_.dedup.get(), stores_.windows.get(), stores_.durable.get()) {
     if (stores_.resume) {
       processor_.Restore(stores_.resume->has_watermark, stores_.resume->max_seen, stores_.resume->counts);
     }

@@ -29,6 +29,11 @@ class DedupStore {
   // will touch. Changes nothing.
   virtual void Prefetch(const Uuid& id) const { (void)id; }
 
+  // A hint that about `entries` more entries follow at once (a restore): the
+  // store may size itself for them now rather than grow step by step.
+  // Changes no answer.
+  virtual void Reserve(size_t entries) { (void)entries; }
+
   // Drops every entry expired at `watermark` now.
   virtual void Purge(Micros watermark) = 0;
 

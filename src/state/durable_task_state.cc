@@ -1,7 +1,7 @@
 #include "state/durable_task_state.h"
 
 #include <algorithm>
-#include <tuple>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 
@@ -11,10 +11,10 @@ namespace codec = state_codec;
 
 namespace {
 
-// Sorts `v` by `less`, stably, and keeps the last of each run of equal
-// elements: the latest change of each key.
-template <typename T, typename Less>
-void KeepLastOfEachKey(std::vector<T>& v, Less less) {
+// Sorts `v` by key, stably, and keeps the last record of each key: the
+// latest change of it.
+void KeepLastOfEachKey(std::vector<StateRecord>& v) {
+  auto less = [](const StateRecord& a, const StateRecord& b) { return a.key < b.key; };
   std::stable_sort(v.begin(), v.end(), less);
   auto last = v.begin();
   for (auto it = v.begin(); it != v.end(); ++it) {
@@ -23,6 +23,11 @@ void KeepLastOfEachKey(std::vector<T>& v, Less less) {
     ++last;
   }
   v.erase(last, v.end());
+}
+
+// The first day whose rows are open at `w` (kNone: every day).
+Day FirstOpenDay(Micros w) {
+  return w == Watermark::kNone ? std::numeric_limits<Day>::min() : DayOf(w);
 }
 
 }  // namespace
@@ -45,110 +50,112 @@ absl::StatusOr<codec::Meta> DurableTaskState::Load(DedupStore* dedup, WindowStor
   if (bad) return malformed("meta record");
   next_chunk_seq_ = meta.next_chunk_seq;
 
-  if (auto s = store_->Scan(std::string_view(&codec::kWindowPrefix, 1),
-                            [&](std::string_view key, std::string_view value) {
-                              DailyCount row;
-                              if (codec::DecodeWindow(key, value, &row)) {
-                                windows->Put(row.user, row.day, row.count);
-                              } else {
-                                bad = true;
-                              }
-                            });
-      !s.ok()) {
-    return s;
-  }
-  if (bad) return malformed("window row");
-
+  // Every chunk of an open day: its live entries go to the dedup store, and
+  // each entry counts one into its row. Chunks of closed days (their
+  // tombstones go with the next commit) restore nothing.
   const Micros w = meta.has_watermark ? meta.max_seen - lateness : Watermark::kNone;
-  if (auto s = store_->Scan(std::string_view(&codec::kDedupPrefix, 1),
-                            [&](std::string_view key, std::string_view value) {
-                              auto chunk = codec::DecodeDedupChunkKey(key);
-                              if (!chunk) {
-                                bad = true;
-                                return;
-                              }
-                              chunks_by_bucket_[chunk->bucket].emplace_back(key);
-                              bad |= !codec::ForEachDedupEntry(value, [&](const codec::DedupEntry& e) {
-                                if (e.time >= w) dedup->RecordIfNew(e.id, e.time, w);
-                              });
-                            });
+  const Day first_open = FirstOpenDay(w);
+  dedup->Reserve(static_cast<size_t>(std::max<int64_t>(0, meta.retained_events)));
+  std::vector<CountedEvent> events;  // one chunk's, decoded: the loop below prefetches ahead
+  if (auto s = store_->Scan(
+          std::string_view(&codec::kDedupPrefix, 1),
+          [&](std::string_view key, std::string_view value) {
+            auto chunk = codec::DecodeDedupChunkKey(key);
+            if (!chunk) {
+              bad = true;
+              return;
+            }
+            DayChunks& held = chunks_by_day_[chunk->day];
+            held.keys.emplace_back(key);
+            held.events += static_cast<int64_t>(value.size() / codec::kCountedEventBytes);
+            retained_events_ += static_cast<int64_t>(value.size() / codec::kCountedEventBytes);
+            if (chunk->day < first_open) return;
+            events.clear();
+            bad |= !codec::ForEachCountedEvent(value, [&](const CountedEvent& e) { events.push_back(e); });
+            constexpr size_t kAhead = 8;
+            for (size_t i = 0; i < events.size(); ++i) {
+              if (i + kAhead < events.size()) {
+                const CountedEvent& next = events[i + kAhead];
+                if (next.time >= w) dedup->Prefetch(next.id);
+                windows->Prefetch(next.user, chunk->day);
+              }
+              const CountedEvent& e = events[i];
+              if (DayOf(e.time) != chunk->day) {
+                bad = true;
+                return;
+              }
+              if (e.time >= w) dedup->RecordIfNew(e.id, e.time, w);
+              windows->AddRestored(e.user, chunk->day, 1);
+            }
+          });
       !s.ok()) {
     return s;
   }
-  if (bad) return malformed("dedup chunk");
+  if (bad) return malformed("chunk of counted events");
   return meta;
 }
 
-void DurableTaskState::Stage(std::span<const DailyCount> updates, std::span<const DailyCount> finalized,
-                             const Watermark& watermark, const RecordCounts& counts) {
-  // Records staged by an earlier Stage whose commit has not checkpointed
-  // yet (the runtime never does that, but the contract allows it) may hold
-  // window rows: then all records sort as strings together, below.
+void DurableTaskState::Stage(const Watermark& watermark, const RecordCounts& counts) {
+  const Day first_open = FirstOpenDay(watermark.value());
+  // Records staged by an earlier Stage whose commit has not checkpointed yet
+  // (the runtime never does that, but the contract allows it).
   const bool earlier_staged = !staged_.empty();
-  if (!dedup_log_.empty()) {
-    // One chunk sequence number per trigger; chunks of one bucket within it
-    // are numbered from 0.
-    // By time: that groups them by bucket (BucketOf is monotonic), with a
-    // cheaper comparison than the bucket's division.
-    std::sort(dedup_log_.begin(), dedup_log_.end(),
-              [](const codec::DedupEntry& a, const codec::DedupEntry& b) { return a.time < b.time; });
-    for (size_t begin = 0, end; begin < dedup_log_.size(); begin = end) {
-      const int64_t bucket = codec::BucketOf(dedup_log_[begin].time);
-      for (end = begin + 1; end < dedup_log_.size() && codec::BucketOf(dedup_log_[end].time) == bucket; ++end) {
+  if (!log_.empty()) {
+    // Each event goes straight into its day's open chunk: no sort, no record
+    // per event. One chunk sequence number per trigger; the chunks of one
+    // day within it are numbered from 0. Events come in about time order,
+    // so the day is mostly the previous event's.
+    struct OpenChunk {
+      std::string value;
+      uint32_t next = 0;
+    };
+    std::map<Day, OpenChunk> open;
+    auto emit = [&](Day day, OpenChunk& chunk) {
+      StateRecord& r = staged_.emplace_back();
+      r.key = codec::EncodeDedupChunkKey({day, next_chunk_seq_, chunk.next++});
+      r.value = std::move(chunk.value);
+      chunk.value.clear();
+      DayChunks& held = chunks_by_day_[day];
+      held.keys.push_back(r.key);
+      held.events += static_cast<int64_t>(r.value.size() / codec::kCountedEventBytes);
+      retained_events_ += static_cast<int64_t>(r.value.size() / codec::kCountedEventBytes);
+    };
+    Day day = 0;
+    OpenChunk* chunk = nullptr;
+    for (const CountedEvent& e : log_) {
+      const Day d = DayOf(e.time);
+      // A day closed by this very trigger: its rows are evicted now, so
+      // its events would only be deleted again.
+      if (d < first_open) continue;
+      if (chunk == nullptr || d != day) {
+        day = d;
+        chunk = &open[d];
       }
-      uint32_t chunk = 0;
-      for (size_t c = begin; c < end; c += codec::kMaxChunkEntries, ++chunk) {
-        StateRecord& r = staged_.emplace_back();
-        r.key = codec::EncodeDedupChunkKey({bucket, next_chunk_seq_, chunk});
-        const size_t n = std::min(codec::kMaxChunkEntries, end - c);
-        r.value.reserve(n * codec::kDedupEntryBytes);
-        for (size_t i = c; i < c + n; ++i) codec::AppendDedupEntry(dedup_log_[i], &r.value);
-        chunks_by_bucket_[bucket].push_back(r.key);
-      }
+      codec::AppendCountedEvent(e, &chunk->value);
+      if (chunk->value.size() == codec::kMaxChunkEntries * codec::kCountedEventBytes) emit(day, *chunk);
+    }
+    for (auto& [d, c] : open) {
+      if (!c.value.empty()) emit(d, c);
     }
     ++next_chunk_seq_;
-    dedup_log_.clear();
+    log_.clear();
   }
-  if (watermark.has_value()) {
-    while (!chunks_by_bucket_.empty() && codec::BucketEnd(chunks_by_bucket_.begin()->first) <= watermark.value()) {
-      for (std::string& key : chunks_by_bucket_.begin()->second) staged_.push_back(StateRecord{std::move(key), "", true});
-      chunks_by_bucket_.erase(chunks_by_bucket_.begin());
-    }
+  while (!chunks_by_day_.empty() && chunks_by_day_.begin()->first < first_open) {
+    DayChunks& held = chunks_by_day_.begin()->second;
+    for (std::string& key : held.keys) staged_.push_back(StateRecord{std::move(key), "", true});
+    retained_events_ -= held.events;
+    chunks_by_day_.erase(chunks_by_day_.begin());
   }
   codec::Meta meta;
   meta.has_watermark = watermark.has_value();
   meta.max_seen = watermark.has_value() ? watermark.max_seen() : 0;
   meta.counts = counts;
   meta.next_chunk_seq = next_chunk_seq_;
+  meta.retained_events = retained_events_;
   staged_.push_back(StateRecord{codec::kMetaKey, codec::EncodeMeta(meta), false});
-
-  // In key order, the last change of each key only: a row updated and then
-  // finalized in one trigger is just deleted, and RocksDB's memtable takes
-  // keys in order several times faster than in hash order (measured: its
-  // skip list was a third of the job's CPU before). The few dedup chunk and
-  // meta records sort as strings; the window rows, nearly all the records,
-  // sort as (user, day), the order of their keys (state_codec.h), which
-  // compares integers rather than 21-byte strings (measured: the string sort
-  // was three quarters of this function). Every dedup and meta key ('D',
-  // 'M') sorts before every window key ('W'), so they go first.
-  static_assert(codec::kDedupPrefix < codec::kMetaKey[0] && codec::kMetaKey[0] < codec::kWindowPrefix);
-  auto by_string = [](const StateRecord& a, const StateRecord& b) { return a.key < b.key; };
-  KeepLastOfEachKey(staged_, by_string);
-  row_changes_.clear();
-  row_changes_.reserve(updates.size() + finalized.size());
-  for (const DailyCount& row : updates) row_changes_.push_back({row, false});
-  for (const DailyCount& row : finalized) row_changes_.push_back({row, true});
-  KeepLastOfEachKey(row_changes_, [](const RowChange& a, const RowChange& b) {
-    return std::tie(a.row.user, a.row.day) < std::tie(b.row.user, b.row.day);
-  });
-  staged_.reserve(staged_.size() + row_changes_.size());
-  for (const RowChange& change : row_changes_) {
-    StateRecord& r = staged_.emplace_back();
-    r.key = codec::WindowKey(change.row.user, change.row.day);
-    r.tombstone = change.tombstone;
-    if (!change.tombstone) r.value = codec::EncodeCount(change.row.count);
-  }
-  if (earlier_staged) KeepLastOfEachKey(staged_, by_string);
+  // In key order (RocksDB's memtable takes keys in order fastest), the last
+  // change of each key only. A trigger stages a few records per open day.
+  if (earlier_staged || staged_.size() > 1) KeepLastOfEachKey(staged_);
 }
 
 absl::Status DurableTaskState::Checkpoint(int64_t checkpoint) {

@@ -107,6 +107,12 @@ void MemoryDedupStore::Resize(size_t capacity, Micros watermark) {
   Rebuild(std::max({capacity, least, kMinCapacity}), watermark);
 }
 
+void MemoryDedupStore::Reserve(size_t entries) {
+  // Only if they would make room (purge, grow) before the last of them.
+  if (size_ + entries < purge_at_) return;
+  Rebuild(static_cast<size_t>(static_cast<double>(size_ + entries) / kTargetLoad) + 1, Watermark::kNone);
+}
+
 void MemoryDedupStore::Rebuild(size_t capacity, Micros watermark, const Slot* extra) {
   std::unique_ptr<Slot[]> old = std::move(slots_);
   const size_t old_capacity = capacity_;

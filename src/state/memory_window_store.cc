@@ -10,10 +10,10 @@ void MemoryWindowStore::Increment(const Uuid& user, Day day) {
   row.bits = (row.bits + 1) | Row::kChanged;
 }
 
-void MemoryWindowStore::Put(const Uuid& user, Day day, int64_t count) {
+void MemoryWindowStore::AddRestored(const Uuid& user, Day day, int64_t n) {
   auto [it, inserted] = rows_.try_emplace(Key{user, day});
   if (inserted) ++rows_by_day_[day];
-  it->second.bits = static_cast<uint64_t>(count) | (it->second.bits & Row::kChanged);
+  it->second.bits += static_cast<uint64_t>(n);  // the changed bit is above any count
 }
 
 void MemoryWindowStore::TakeChanged(std::vector<DailyCount>* out) {

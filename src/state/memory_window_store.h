@@ -13,7 +13,7 @@ class MemoryWindowStore final : public WindowStore {
  public:
   void Increment(const Uuid& user, Day day) override;
   void Prefetch(const Uuid& user, Day day) const override { rows_.prefetch(Key{user, day}); }
-  void Put(const Uuid& user, Day day, int64_t count) override;
+  void AddRestored(const Uuid& user, Day day, int64_t n) override;
   void TakeChanged(std::vector<DailyCount>* out) override;
   void EvictClosed(Day first_open_day, std::vector<DailyCount>* out) override;
   size_t ClosedRows(Day first_open_day) const override;

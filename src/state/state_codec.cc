@@ -36,13 +36,14 @@ uint64_t LoadLittle64(const char* p) {
 }
 
 // Meta value: a version byte, then little-endian words: flags, max_seen,
-// next_chunk_seq, the five counts, the invalid counts by reason. Reasons are
-// only ever added last (see DeadLetterReason), so a meta written before one
-// was added holds fewer reason words, and the counts it lacks are 0.
-constexpr char kMetaVersion = 1;
-constexpr size_t kMetaWords = 8 + kDeadLetterReasonCount;
-// The reasons of the first meta version: up to kLate.
-constexpr size_t kMinMetaWords = 8 + static_cast<int>(DeadLetterReason::kLate) + 1;
+// next_chunk_seq, retained_events, the five counts, the invalid counts by
+// reason. Reasons are only ever added last (see DeadLetterReason), so a meta
+// written before one was added holds fewer reason words, and the counts it
+// lacks are 0.
+constexpr char kMetaVersion = 2;
+constexpr size_t kMetaWords = 9 + kDeadLetterReasonCount;
+// The reasons of the first meta of this version: up to kWrongKey.
+constexpr size_t kMinMetaWords = 9 + static_cast<int>(DeadLetterReason::kWrongKey) + 1;
 
 std::string EncodeMeta(const Meta& m) {
   std::string out;
@@ -51,6 +52,7 @@ std::string EncodeMeta(const Meta& m) {
   PutLittle64(m.has_watermark ? 1 : 0, &out);
   PutLittle64(static_cast<uint64_t>(m.max_seen), &out);
   PutLittle64(static_cast<uint64_t>(m.next_chunk_seq), &out);
+  PutLittle64(static_cast<uint64_t>(m.retained_events), &out);
   const RecordCounts& c = m.counts;
   for (int64_t v : {c.records, c.invalid, c.late, c.duplicates, c.counted}) PutLittle64(static_cast<uint64_t>(v), &out);
   for (int64_t v : c.invalid_by_reason) PutLittle64(static_cast<uint64_t>(v), &out);
@@ -62,7 +64,7 @@ std::optional<Meta> DecodeMeta(std::string_view value) {
       value[0] != kMetaVersion) {
     return std::nullopt;
   }
-  const size_t reasons = (value.size() - 1) / 8 - 8;
+  const size_t reasons = (value.size() - 1) / 8 - 9;
   const char* p = value.data() + 1;
   auto next = [&p] {
     const int64_t v = static_cast<int64_t>(LoadLittle64(p));
@@ -73,60 +75,37 @@ std::optional<Meta> DecodeMeta(std::string_view value) {
   m.has_watermark = next() != 0;
   m.max_seen = next();
   m.next_chunk_seq = next();
+  m.retained_events = next();
   RecordCounts& c = m.counts;
   for (int64_t* v : {&c.records, &c.invalid, &c.late, &c.duplicates, &c.counted}) *v = next();
   for (size_t i = 0; i < reasons; ++i) c.invalid_by_reason[i] = next();
   return m;
 }
 
-std::string WindowKey(const Uuid& user, Day day) {
-  std::string key;
-  key.reserve(21);
-  key.push_back(kWindowPrefix);
-  PutBig64(user.hi, &key);
-  PutBig64(user.lo, &key);
-  PutBig32(static_cast<uint32_t>(day) ^ (uint32_t{1} << 31), &key);
-  return key;
-}
-
-std::string EncodeCount(int64_t count) {
-  std::string out;
-  PutLittle64(static_cast<uint64_t>(count), &out);
-  return out;
-}
-
-bool DecodeWindow(std::string_view key, std::string_view value, DailyCount* row) {
-  if (key.size() != 21 || key[0] != kWindowPrefix || value.size() != 8) return false;
-  row->user = Uuid{GetBig64(key.data() + 1), GetBig64(key.data() + 9)};
-  row->day = static_cast<Day>(GetBig32(key.data() + 17) ^ (uint32_t{1} << 31));
-  row->count = static_cast<int64_t>(LoadLittle64(value.data()));
-  return row->count > 0;
-}
-
 std::string EncodeDedupChunkKey(const DedupChunkKey& k) {
   std::string key;
-  key.reserve(21);
+  key.reserve(17);
   key.push_back(kDedupPrefix);
-  PutBig64(static_cast<uint64_t>(k.bucket) ^ kSignFlip, &key);
+  PutBig32(static_cast<uint32_t>(k.day) ^ (uint32_t{1} << 31), &key);
   PutBig64(static_cast<uint64_t>(k.seq) ^ kSignFlip, &key);
   PutBig32(k.chunk, &key);
   return key;
 }
 
 std::optional<DedupChunkKey> DecodeDedupChunkKey(std::string_view key) {
-  if (key.size() != 21 || key[0] != kDedupPrefix) return std::nullopt;
+  if (key.size() != 17 || key[0] != kDedupPrefix) return std::nullopt;
   DedupChunkKey k;
-  k.bucket = static_cast<int64_t>(GetBig64(key.data() + 1) ^ kSignFlip);
-  k.seq = static_cast<int64_t>(GetBig64(key.data() + 9) ^ kSignFlip);
-  k.chunk = GetBig32(key.data() + 17);
+  k.day = static_cast<Day>(GetBig32(key.data() + 1) ^ (uint32_t{1} << 31));
+  k.seq = static_cast<int64_t>(GetBig64(key.data() + 5) ^ kSignFlip);
+  k.chunk = GetBig32(key.data() + 13);
   return k;
 }
 
-void AppendDedupEntry(const DedupEntry& e, std::string* value) {
-  // One append of 24 bytes: a chunk holds up to kMaxChunkEntries of them.
-  char bytes[kDedupEntryBytes];
-  const uint64_t words[3] = {e.id.hi, e.id.lo, static_cast<uint64_t>(e.time)};
-  for (int w = 0; w < 3; ++w) {
+void AppendCountedEvent(const CountedEvent& e, std::string* value) {
+  // One append of 40 bytes: a chunk holds up to kMaxChunkEntries of them.
+  char bytes[kCountedEventBytes];
+  const uint64_t words[5] = {e.id.hi, e.id.lo, e.user.hi, e.user.lo, static_cast<uint64_t>(e.time)};
+  for (int w = 0; w < 5; ++w) {
     for (int i = 0; i < 8; ++i) bytes[8 * w + i] = static_cast<char>((words[w] >> (8 * i)) & 0xff);
   }
   value->append(bytes, sizeof bytes);

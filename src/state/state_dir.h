@@ -17,7 +17,7 @@ struct StateDirIdentity {
 
 // The directory under --state-dir that holds one process's task state:
 //
-//   DIR/tally-state.json   {"format": 1, "topic": "...", "group": "...", "instance": "..."}
+//   DIR/tally-state.json   {"format": 2, "topic": "...", "group": "...", "instance": "..."}
 //   DIR/LOCK               flock()ed while a process uses the dir
 //   DIR/partition-N/       the local store of the task of input partition N
 //
@@ -34,8 +34,9 @@ struct StateDirIdentity {
 class StateDir {
  public:
   // The version of the on-disk layout and encodings; a dir of another
-  // version is refused.
-  static constexpr int kFormatVersion = 1;
+  // version is refused. 2: the changelog holds counted events, no window
+  // rows (state_codec.h).
+  static constexpr int kFormatVersion = 2;
 
   // Opens `path`, creating it (and parents) if missing. Fails, before
   // anything is written to a dir it refuses, with a message naming the path,

@@ -14,8 +14,8 @@ namespace tally {
 
 // The state of one task: everything needed to resume its input partition.
 struct TaskStores {
-  // Null for state that lives as long as the run. Declared first: the dedup
-  // store may log into it, so it must be destroyed last.
+  // Null for state that lives as long as the run; else the task's processor
+  // logs the events it counts into it.
   std::unique_ptr<DurableTaskState> durable;
   std::unique_ptr<DedupStore> dedup;
   std::unique_ptr<WindowStore> windows;
@@ -39,6 +39,8 @@ class StoreProvider {
   virtual absl::StatusOr<TaskStores> Open(int32_t partition) = 0;
   // True if state outlives the process (a restart resumes it); false if it
   // dies with the run, in which case a run's last trigger finalizes every row.
+  // Durable state never finalizes a row of an open day: its restore derives
+  // the open days' rows from the logged events (durable_task_state.h).
   virtual bool durable() const = 0;
 };
 

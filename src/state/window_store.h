@@ -27,9 +27,11 @@ class WindowStore {
     (void)day;
   }
 
-  // Sets the count of (user, day), creating the row, without marking it
-  // changed: a row restored from durable state, already written.
-  virtual void Put(const Uuid& user, Day day, int64_t count) = 0;
+  // Adds `n` to the count of (user, day), creating the row, without marking
+  // it changed: state restored from durable state, its rows already written.
+  // A restore calls it once per counted event, so it must be about as cheap
+  // as Increment (Prefetch applies to it too).
+  virtual void AddRestored(const Uuid& user, Day day, int64_t n) = 0;
 
   // Appends every row changed since the previous call, with its current count,
   // and clears the marks.

@@ -47,7 +47,7 @@ expect_exit 0 run --group "$group" --state-dir state-1 --sink csv:first.csv
 expect_contains "$err" "read 200 records"
 expect_eq "$(end_offset "$settings")" 1 "records in the settings topic"
 first_record "$settings" >records.txt
-expect_contains records.txt '"format":1,"input_topic":"'"$topic"'","lateness":"7d"'
+expect_contains records.txt '"format":2,"input_topic":"'"$topic"'","lateness":"7d"'
 expect_contains records.txt '"sink":"csv"'
 expect_contains records.txt '"dead_letter_topic":"'"$topic"'.dead-letters"'
 expect_exit 0 "$stack" kafka-topics --describe --topic "$settings"

@@ -8,14 +8,15 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_format.h"
 #include "core/daily_count_processor.h"
-#include "state/change_logging_dedup_store.h"
 #include "state/durable_task_state.h"
 #include "state/memory_dedup_store.h"
 #include "state/memory_window_store.h"
@@ -46,47 +47,52 @@ TEST(StateCodec, MetaRoundTrips) {
   EXPECT_FALSE(codec::DecodeMeta("garbage").has_value());
 }
 
-// A state written before wrong_key existed holds no word for it: it still
-// restores, with the counts it has and 0 for the reason it lacks.
-TEST(StateCodec, MetaWrittenBeforeANewReasonDecodes) {
+// Meta version 2 (state format 2) has every reason up to wrong_key: one
+// short of it, one word too many or the first version's meta is malformed.
+// (Reasons added later go last, and a shorter meta then still decodes.)
+TEST(StateCodec, MetaOfAnotherShapeIsMalformed) {
   codec::Meta m;
   m.counts.records = 5;
   m.counts.invalid = 5;
   m.counts.invalid_by_reason[static_cast<int>(DeadLetterReason::kBadTime)] = 5;
-  std::string old = codec::EncodeMeta(m);
-  old.resize(old.size() - 8);  // no wrong_key word
-  auto back = codec::DecodeMeta(old);
+  m.retained_events = 12345;
+  const std::string good = codec::EncodeMeta(m);
+  auto back = codec::DecodeMeta(good);
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(back->counts.invalid_by_reason, m.counts.invalid_by_reason);
-  old.resize(old.size() - 8);  // short of a reason the first version had
-  EXPECT_FALSE(codec::DecodeMeta(old).has_value());
-  EXPECT_FALSE(codec::DecodeMeta(codec::EncodeMeta(m) + std::string(8, '\0')).has_value());
+  EXPECT_EQ(back->retained_events, 12345);
+  EXPECT_FALSE(codec::DecodeMeta(good.substr(0, good.size() - 8)).has_value());
+  EXPECT_FALSE(codec::DecodeMeta(good + std::string(8, '\0')).has_value());
+  std::string first_version = good;
+  first_version[0] = 1;
+  EXPECT_FALSE(codec::DecodeMeta(first_version).has_value());
 }
 
-TEST(StateCodec, WindowRowsAndDedupChunksRoundTripAndSort) {
+TEST(StateCodec, ChunksOfCountedEventsRoundTripAndSort) {
   const Uuid user{0x0123456789abcdefULL, 0xfedcba9876543210ULL};
-  DailyCount row;
-  ASSERT_TRUE(codec::DecodeWindow(codec::WindowKey(user, -5), codec::EncodeCount(7), &row));
-  EXPECT_EQ(row, (DailyCount{user, -5, 7}));
-  EXPECT_LT(codec::WindowKey(user, -1), codec::WindowKey(user, 0));  // days sort by value
-
   const std::string a = codec::EncodeDedupChunkKey({-2, 5, 0});
   const std::string b = codec::EncodeDedupChunkKey({1, 0, 3});
-  EXPECT_LT(a, b);  // buckets sort by value, negative ones first
+  EXPECT_LT(a, b);  // days sort by value, negative ones first
   auto k = codec::DecodeDedupChunkKey(b);
   ASSERT_TRUE(k.has_value());
-  EXPECT_EQ(k->bucket, 1);
+  EXPECT_EQ(k->day, 1);
+  EXPECT_EQ(k->seq, 0);
   EXPECT_EQ(k->chunk, 3u);
+  EXPECT_EQ(codec::DecodeDedupChunkKey(a)->day, -2);
+  EXPECT_FALSE(codec::DecodeDedupChunkKey("D").has_value());
 
   std::string value;
-  codec::AppendDedupEntry({user, 99}, &value);
-  codec::AppendDedupEntry({Uuid{1, 2}, -3}, &value);
-  std::vector<codec::DedupEntry> entries;
-  ASSERT_TRUE(codec::ForEachDedupEntry(value, [&](const codec::DedupEntry& e) { entries.push_back(e); }));
-  ASSERT_EQ(entries.size(), 2u);
-  EXPECT_EQ(entries[0].id, user);
-  EXPECT_EQ(entries[1].time, -3);
-  EXPECT_FALSE(codec::ForEachDedupEntry("short", [](const codec::DedupEntry&) {}));
+  codec::AppendCountedEvent({user, Uuid{3, 4}, 99}, &value);
+  codec::AppendCountedEvent({Uuid{1, 2}, user, -3}, &value);
+  std::vector<CountedEvent> events;
+  ASSERT_TRUE(codec::ForEachCountedEvent(value, [&](const CountedEvent& e) { events.push_back(e); }));
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].id, user);
+  EXPECT_EQ(events[0].user, (Uuid{3, 4}));
+  EXPECT_EQ(events[0].time, 99);
+  EXPECT_EQ(events[1].user, user);
+  EXPECT_EQ(events[1].time, -3);
+  EXPECT_FALSE(codec::ForEachCountedEvent("short", [](const CountedEvent&) {}));
 }
 
 std::vector<std::string> MakeStream(uint64_t seed, int n) {
@@ -121,15 +127,14 @@ struct DurableTask {
     auto store = LocalStateStore::Open(path);
     EXPECT_TRUE(store.ok()) << store.status();
     durable = std::make_unique<DurableTaskState>(std::move(*store));
-    auto memory = std::make_unique<MemoryDedupStore>(64);
-    auto meta = durable->Load(memory.get(), &windows, options.lateness);
+    dedup = std::make_unique<MemoryDedupStore>(64);
+    auto meta = durable->Load(dedup.get(), &windows, options.lateness);
     EXPECT_TRUE(meta.ok()) << meta.status();
-    dedup = std::make_unique<ChangeLoggingDedupStore>(std::move(memory), durable->dedup_log());
-    processor = std::make_unique<DailyCountProcessor>(options, dedup.get(), &windows);
+    processor = std::make_unique<DailyCountProcessor>(options, dedup.get(), &windows, durable.get());
     processor->Restore(meta->has_watermark, meta->max_seen, meta->counts);
   }
   std::unique_ptr<DurableTaskState> durable;
-  std::unique_ptr<DedupStore> dedup;
+  std::unique_ptr<MemoryDedupStore> dedup;
   MemoryWindowStore windows;
   std::unique_ptr<DailyCountProcessor> processor;
 };
@@ -173,7 +178,7 @@ TEST(DurableTaskState, CrashesAnywhereEndExactlyWhereAnUninterruptedRunEnds) {
       for (; i < stop; ++i) task->processor->Process(lines[static_cast<size_t>(i)], false, RecordOrigin{0, i});
       TriggerOutput out;
       task->processor->Trigger(&out);
-      task->durable->Stage(out.updates, out.finalized, task->processor->watermark(), task->processor->counts());
+      task->durable->Stage(task->processor->watermark(), task->processor->counts());
       for (const DailyCount& r : out.updates) {
         int64_t& cell = table[{r.user, r.day}];
         cell = std::max(cell, r.count);
@@ -230,7 +235,7 @@ TEST(DurableTaskState, ExpiredDedupBucketsLeaveTheStore) {
     if (i % 50 == 0 || i == 200) {
       TriggerOutput out;
       task->processor->Trigger(&out);
-      task->durable->Stage(out.updates, out.finalized, task->processor->watermark(), task->processor->counts());
+      task->durable->Stage(task->processor->watermark(), task->processor->counts());
       ASSERT_TRUE(task->durable->Checkpoint(task->durable->store().checkpoint() + 1).ok());
     }
   }
@@ -243,60 +248,83 @@ TEST(DurableTaskState, ExpiredDedupBucketsLeaveTheStore) {
   std::filesystem::remove_all(path);
 }
 
-// Stage hands the changelog and the local store one record per key, in key
-// order (bytes, unsigned), the latest change of each: a row updated and then
-// finalized in one trigger is a tombstone. Window rows sort as (user, day)
-// and must land where their keys' bytes put them: high user bits (unsigned),
-// negative days, after the dedup chunks and the meta.
-TEST(DurableTaskState, StagesOneRecordPerKeyInKeyOrder) {
-  const std::string path = absl::StrFormat("%s/durable-order-%d", ::testing::TempDir(), getpid());
+// All rows of one window store, as a table; the store ends up empty.
+Table Rows(MemoryWindowStore& windows) {
+  std::vector<DailyCount> rows;
+  windows.EvictClosed(std::numeric_limits<Day>::max(), &rows);
+  Table table;
+  for (const DailyCount& r : rows) table[{r.user, r.day}] = r.count;
+  return table;
+}
+
+// A restore derives the window rows from the logged events: every open row
+// comes back with the count an uninterrupted run holds, unmarked (it was
+// written), also where the watermark is inside a day, so that some of the
+// day's events have expired for dedup but still count; closed days' rows do
+// not come back, nor do their chunks stay in the store.
+TEST(DurableTaskState, RestoreDerivesTheOpenRowsFromTheLoggedEvents) {
+  ProcessorOptions options;
+  options.lateness = 30 * 3600 * kMicrosPerSecond;  // the watermark ends mid-day
+  const std::vector<std::string> lines = MakeStream(11, 20000);
+  const std::string path = absl::StrFormat("%s/durable-derive-%d", ::testing::TempDir(), getpid());
   std::filesystem::remove_all(path);
-  {
-    auto store = LocalStateStore::Open(path);
-    ASSERT_TRUE(store.ok()) << store.status();
-    DurableTaskState durable(std::move(*store));
-    durable.dedup_log()->push_back({Uuid{7, 7}, 5 * 3600 * kMicrosPerSecond});
-    durable.dedup_log()->push_back({Uuid{8, 8}, -2 * 3600 * kMicrosPerSecond});
-    const Uuid high{0x8000000000000000ULL, 1}, low{1, 0xffffffffffffffffULL};
-    const std::vector<DailyCount> updates = {
-        {high, 3, 1}, {low, -1, 2}, {high, -4, 3}, {low, 0, 4}, {Uuid{1, 0}, 9, 5}, {high, 2, 6}};
-    const std::vector<DailyCount> finalized = {{high, -4, 3}, {Uuid{0, 5}, 1, 7}};
-    Watermark watermark(3600 * kMicrosPerSecond);
-    watermark.Observe(6 * 3600 * kMicrosPerSecond);
-    durable.Stage(updates, finalized, watermark, RecordCounts{});
-
-    // The reference: every change as a record, sorted as bytes, last of each key.
-    std::vector<StateRecord> expected;
-    for (const DailyCount& row : updates) {
-      expected.push_back({codec::WindowKey(row.user, row.day), codec::EncodeCount(row.count), false});
+  MemoryDedupStore ref_dedup(64);
+  MemoryWindowStore ref_windows;
+  DailyCountProcessor reference(options, &ref_dedup, &ref_windows);
+  auto task = std::make_unique<DurableTask>(path, options);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    reference.Process(lines[i], false, RecordOrigin{0, static_cast<int64_t>(i)});
+    task->processor->Process(lines[i], false, RecordOrigin{0, static_cast<int64_t>(i)});
+    if (i % 997 == 0 || i + 1 == lines.size()) {
+      TriggerOutput a, b;
+      reference.Trigger(&a);
+      task->processor->Trigger(&b);
+      task->durable->Stage(task->processor->watermark(), task->processor->counts());
+      ASSERT_TRUE(task->durable->Checkpoint(task->durable->store().checkpoint() + 1).ok());
     }
-    for (const DailyCount& row : finalized) expected.push_back({codec::WindowKey(row.user, row.day), "", true});
-    std::stable_sort(expected.begin(), expected.end(),
-                     [](const StateRecord& a, const StateRecord& b) { return a.key < b.key; });
-    auto last = std::unique(expected.rbegin(), expected.rend(),
-                            [](const StateRecord& a, const StateRecord& b) { return a.key == b.key; });
-    expected.erase(expected.begin(), last.base());
-
-    const std::vector<StateRecord>& staged = durable.staged();
-    for (size_t i = 1; i < staged.size(); ++i) {
-      EXPECT_LT(staged[i - 1].key, staged[i].key) << "record " << i;
-    }
-    std::vector<StateRecord> rows;
-    for (const StateRecord& r : staged) {
-      if (r.key.front() == codec::kWindowPrefix) rows.push_back(r);
-    }
-    ASSERT_EQ(rows.size(), expected.size());
-    for (size_t i = 0; i < rows.size(); ++i) {
-      EXPECT_EQ(rows[i].key, expected[i].key) << "row " << i;
-      EXPECT_EQ(rows[i].value, expected[i].value) << "row " << i;
-      EXPECT_EQ(rows[i].tombstone, expected[i].tombstone) << "row " << i;
-    }
-    // Two dedup chunks (bucket -2 and bucket 5), the meta, then the rows.
-    ASSERT_EQ(staged.size(), rows.size() + 3);
-    EXPECT_EQ(staged[0].key.front(), codec::kDedupPrefix);
-    EXPECT_EQ(staged[1].key.front(), codec::kDedupPrefix);
-    EXPECT_EQ(staged[2].key, codec::kMetaKey);
   }
+  const Watermark w = reference.watermark();
+  ASSERT_TRUE(w.has_value());
+  ASSERT_GT(w.value(), StartOfDay(w.FirstOpenDay()));  // inside its day
+  ASSERT_GE(w.FirstOpenDay(), DayOf(1'704'067'200 * kMicrosPerSecond) + 2);  // some days closed
+  task.reset();
+
+  DurableTask restored(path, options);
+  std::vector<DailyCount> changed;
+  restored.windows.TakeChanged(&changed);
+  EXPECT_TRUE(changed.empty());
+  const Table expected = Rows(ref_windows);
+  ASSERT_FALSE(expected.empty());
+  EXPECT_EQ(Rows(restored.windows), expected);
+  for (const auto& [key, count] : expected) EXPECT_GE(key.second, w.FirstOpenDay());
+
+  // The dedup store holds the live entries: every line again gets the
+  // reference's verdict (late or duplicate).
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const RecordOrigin origin{0, static_cast<int64_t>(i)};
+    ASSERT_EQ(restored.processor->Process(lines[i], false, origin), reference.Process(lines[i], false, origin))
+        << "line " << i;
+  }
+
+  // Only open days' chunks are left in the store, and the meta counts
+  // their events (what a restore sizes the dedup store for).
+  int64_t events = 0;
+  ASSERT_TRUE(restored.durable->store()
+                  .Scan(std::string(1, codec::kDedupPrefix),
+                        [&](std::string_view key, std::string_view value) {
+                          auto k = codec::DecodeDedupChunkKey(key);
+                          ASSERT_TRUE(k.has_value());
+                          EXPECT_GE(k->day, w.FirstOpenDay());
+                          events += static_cast<int64_t>(value.size() / codec::kCountedEventBytes);
+                        })
+                  .ok());
+  std::optional<codec::Meta> meta;
+  ASSERT_TRUE(restored.durable->store()
+                  .Scan(codec::kMetaKey, [&](std::string_view, std::string_view value) { meta = codec::DecodeMeta(value); })
+                  .ok());
+  ASSERT_TRUE(meta.has_value());
+  EXPECT_GT(events, 0);
+  EXPECT_EQ(meta->retained_events, events);
   std::filesystem::remove_all(path);
 }
 

@@ -32,7 +32,7 @@ TEST(JobSettingsTest, TopicNameSitsBesideTheChangelog) {
 
 TEST(JobSettingsTest, EncodesAReadableJsonObject) {
   EXPECT_EQ(EncodeJobSettings(Defaults()),
-            "{\"format\":1,\"input_topic\":\"babbel\",\"lateness\":\"7d\",\"event_id_field\":\"EventUUID\","
+            "{\"format\":2,\"input_topic\":\"babbel\",\"lateness\":\"7d\",\"event_id_field\":\"EventUUID\","
             "\"user_id_field\":\"UserUUID\",\"event_name_field\":\"EventName\",\"created_at_field\":\"CreatedAt\","
             "\"input_timezone\":\"UTC\",\"max_record_bytes\":1048576,"
             "\"sink\":\"cassandra://127.0.0.1:9042/tally.daily_counts\",\"dead_letter_topic\":\"babbel.dead-letters\","
@@ -87,9 +87,9 @@ TEST(JobSettingsTest, DecodeIsStrict) {
 }
 
 TEST(JobSettingsTest, ANewerFormatIsNotJudged) {
-  auto decoded = DecodeJobSettings("{\"format\":2,\"anything\":[1,2]}");
+  auto decoded = DecodeJobSettings("{\"format\":3,\"anything\":[1,2]}");
   ASSERT_TRUE(decoded.ok()) << decoded.status();
-  EXPECT_EQ(decoded->format_version, 2);
+  EXPECT_EQ(decoded->format_version, 3);
 }
 
 TEST(JobSettingsTest, EqualSettingsHaveNoDifference) {

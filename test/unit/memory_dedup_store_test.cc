@@ -196,6 +196,35 @@ TEST(MemoryDedupStore, GrowsThroughSeveralResizesAndLosesNothing) {
   EXPECT_EQ(store.size(), 40'000u) << "nothing had expired";
 }
 
+// A restore reserves for its entries: the table grows once, to their live
+// load, keeps what it held, and then takes them all without another resize.
+TEST(MemoryDedupStore, ReserveGrowsOnceAndLosesNothing) {
+  MemoryDedupStore store(64);
+  ReferenceDedup ref;
+  std::mt19937_64 rng(9);
+  const Micros watermark = 5'000;
+  auto add = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      const Uuid id{rng(), rng()};
+      const Micros t = watermark + static_cast<Micros>(rng() % 1000);
+      ASSERT_TRUE(store.RecordIfNew(id, t, watermark));
+      ref.RecordIfNew(id, t, watermark);
+    }
+  };
+  add(30);
+  store.Reserve(40'000);
+  const size_t reserved = store.capacity();
+  EXPECT_GE(reserved, static_cast<size_t>((40'000 + 30) / 0.75));
+  EXPECT_LE(reserved, static_cast<size_t>((40'000 + 30) / 0.75) + 1);
+  ExpectHoldsLiveEntries(&store, ref, watermark, "after the reserve");
+  add(40'000);
+  EXPECT_EQ(store.capacity(), reserved) << "no resize after the reserve";
+  EXPECT_EQ(store.size(), 40'030u);
+  ExpectHoldsLiveEntries(&store, ref, watermark, "after the inserts");
+  store.Reserve(10);  // already room: nothing changes
+  EXPECT_EQ(store.capacity(), reserved);
+}
+
 TEST(MemoryDedupStore, PurgeThatRemovesMostEntriesKeepsTheRest) {
   for (uint64_t seed = 1; seed <= 4; ++seed) {
     SCOPED_TRACE(testing::Message() << "seed " << seed);

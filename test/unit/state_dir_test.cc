@@ -83,7 +83,7 @@ TEST_F(StateDirTest, NewDirGetsIdentityWhenBoundAndKeepsItsInstanceId) {
     ASSERT_TRUE((*dir)->Bind().ok());  // idempotent
     EXPECT_TRUE((*dir)->bound());
     const std::string text = Read(fs::path(path) / "tally-state.json");
-    EXPECT_NE(text.find("\"format\": 1"), std::string::npos) << text;
+    EXPECT_NE(text.find("\"format\": 2"), std::string::npos) << text;
     EXPECT_NE(text.find("\"topic\": \"events\""), std::string::npos) << text;
     EXPECT_NE(text.find("\"group\": \"tally\""), std::string::npos) << text;
     EXPECT_NE(text.find("\"instance\": \"" + first_id + "\""), std::string::npos) << text;
@@ -149,19 +149,21 @@ TEST_F(StateDirTest, RefusesTheDirOfAnotherTopicOrGroupAndWritesNothing) {
   EXPECT_TRUE(StateDir::Open(path, job_).ok());
 }
 
+// Format 1 held window rows in the changelog and the local store; its state
+// must be rebuilt, not misread.
 TEST_F(StateDirTest, RefusesAnotherFormatVersionAndWritesNothing) {
   const fs::path path = root_ / "s";
   fs::create_directories(path);
   Write(path / "tally-state.json",
-        R"({"format": 2, "topic": "events", "group": "tally", "instance": "0123456789abcdef0123456789abcdef"})");
+        R"({"format": 1, "topic": "events", "group": "tally", "instance": "0123456789abcdef0123456789abcdef"})");
   const auto before = Snapshot(path);
   auto dir = StateDir::Open(path.string(), job_);
   EXPECT_EQ(dir.status().code(), absl::StatusCode::kFailedPrecondition) << dir.status();
   const std::string message(dir.status().message());
   EXPECT_NE(message.find(path.string()), std::string::npos) << message;
   EXPECT_NE(message.find("--state-dir"), std::string::npos) << message;
-  EXPECT_NE(message.find("format version 2"), std::string::npos) << message;
-  EXPECT_NE(message.find("version 1"), std::string::npos) << message;
+  EXPECT_NE(message.find("format version 1"), std::string::npos) << message;
+  EXPECT_NE(message.find("version 2"), std::string::npos) << message;
   EXPECT_EQ(Snapshot(path), before);
   EXPECT_FALSE(fs::exists(path / "LOCK"));
 }
@@ -174,12 +176,12 @@ TEST_F(StateDirTest, RefusesAGarbledIdentityFileAndWritesNothing) {
       "[1, 2]",
       R"({"topic": "events", "group": "tally", "instance": ")" + good_id + R"("})",
       R"({"format": "1", "topic": "events", "group": "tally", "instance": ")" + good_id + R"("})",
-      R"({"format": 1, "group": "tally", "instance": ")" + good_id + R"("})",
-      R"({"format": 1, "topic": 5, "group": "tally", "instance": ")" + good_id + R"("})",
-      R"({"format": 1, "topic": "events", "group": "tally", "instance": "0123"})",
-      R"({"format": 1, "topic": "events", "group": "tally", "instance": "0123456789ABCDEF0123456789ABCDEF"})",
-      R"({"format": 1, "topic": "events", "group": "tally", "instance": ")" + good_id + R"(", "x": 1})",
-      R"({"format": 1, "topic": "events", "topic": "events", "group": "tally", "instance": ")" + good_id + R"("})",
+      R"({"format": 2, "group": "tally", "instance": ")" + good_id + R"("})",
+      R"({"format": 2, "topic": 5, "group": "tally", "instance": ")" + good_id + R"("})",
+      R"({"format": 2, "topic": "events", "group": "tally", "instance": "0123"})",
+      R"({"format": 2, "topic": "events", "group": "tally", "instance": "0123456789ABCDEF0123456789ABCDEF"})",
+      R"({"format": 2, "topic": "events", "group": "tally", "instance": ")" + good_id + R"(", "x": 1})",
+      R"({"format": 2, "topic": "events", "topic": "events", "group": "tally", "instance": ")" + good_id + R"("})",
   };
   for (size_t i = 0; i < garbled.size(); ++i) {
     SCOPED_TRACE(garbled[i]);
@@ -199,7 +201,7 @@ TEST_F(StateDirTest, RefusesAGarbledIdentityFileAndWritesNothing) {
   const fs::path path = root_ / "good";
   fs::create_directories(path);
   Write(path / "tally-state.json",
-        R"({"format": 1, "topic": "events", "group": "tally", "instance": ")" + good_id + R"("})");
+        R"({"format": 2, "topic": "events", "group": "tally", "instance": ")" + good_id + R"("})");
   auto dir = StateDir::Open(path.string(), job_);
   ASSERT_TRUE(dir.ok()) << dir.status();
   EXPECT_EQ((*dir)->instance_id(), good_id);
