@@ -114,7 +114,7 @@ void MemoryDedupStore::Reserve(size_t entries) {
 }
 
 void MemoryDedupStore::Rebuild(size_t capacity, Micros watermark, const Slot* extra) {
-  std::unique_ptr<Slot[]> old = std::move(slots_);
+  HugePageArray<Slot> old = std::move(slots_);
   const size_t old_capacity = capacity_;
   // Each attempt starts over from `old` and `extra`, which it only reads, so an
   // attempt that fails (a probe too long) loses nothing.
@@ -124,7 +124,7 @@ void MemoryDedupStore::Rebuild(size_t capacity, Micros watermark, const Slot* ex
     return InsertNew(&s, Home(Uuid{s.hi, s.lo}), 0);
   };
   for (bool done = false; !done; capacity *= 2) {
-    slots_ = std::make_unique<Slot[]>(capacity);
+    slots_ = HugePageArray<Slot>(capacity);
     capacity_ = capacity;
     size_ = 0;
     done = extra == nullptr || insert(*extra);

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "state/dedup_store.h"
+#include "state/huge_page_array.h"
 
 namespace tally {
 
@@ -82,7 +83,7 @@ class MemoryDedupStore final : public DedupStore {
   // `capacity` slots.
   void Rebuild(size_t capacity, Micros watermark, const Slot* extra = nullptr);
 
-  std::unique_ptr<Slot[]> slots_;
+  HugePageArray<Slot> slots_;
   size_t capacity_ = 0;
   size_t size_ = 0;
   size_t purge_at_ = 0;  // size at which the next insert first makes room
