@@ -29,7 +29,8 @@ locals {
       "--kafka", "sasl.username=${var.kafka_sasl_username}",
     ],
     var.input_keyed_by_user ? ["--input-keyed-by-user"] : [],
-    var.keyspaces_credentials_secret_arn == null ? [] : ["--cassandra-username", var.keyspaces_username],
+    # IAM (SigV4) with the task role unless service-specific credentials are given.
+    var.keyspaces_credentials_secret_arn == null ? ["--cassandra-auth", "sigv4", "--aws-region", var.region] : ["--cassandra-username", var.keyspaces_username],
     var.tally_extra_args,
   )
 

@@ -227,7 +227,7 @@ variable "keyspaces_username" {
 }
 
 variable "tally_extra_args" {
-  description = "More `tally run` flags, e.g. [\"--lateness\", \"3d\"] or the SigV4 authentication flag."
+  description = "More `tally run` flags, e.g. [\"--lateness\", \"3d\"]."
   type        = list(string)
   default     = []
 }
