@@ -69,14 +69,9 @@ data "aws_iam_policy_document" "task" {
     actions   = ["cassandra:Modify", "cassandra:Select"]
     resources = [aws_keyspaces_table.daily_counts.arn]
   }
-  # tally runs CREATE KEYSPACE / CREATE TABLE ... IF NOT EXISTS at every start
-  # (src/sink/cassandra_sink.cc). Allowed on exactly the keyspace and table made
-  # above, so it can create nothing else: on these, IF NOT EXISTS is a no-op.
-  statement {
-    sid       = "CreateIfNotExistsOnThisTableOnly"
-    actions   = ["cassandra:Create"]
-    resources = [aws_keyspaces_keyspace.this.arn, aws_keyspaces_table.daily_counts.arn]
-  }
+  # No cassandra:Create: tally reads the table's shape first and sends its
+  # CREATE ... IF NOT EXISTS only for a table that is missing
+  # (src/sink/cassandra_sink.cc); this module creates the table.
   # The schema check at every start reads system_schema.columns; the CQL
   # handshake reads system.local and system.peers.
   statement {
