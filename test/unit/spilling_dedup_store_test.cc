@@ -6,7 +6,6 @@
 #include "state/spilling_dedup_store.h"
 
 #include <gtest/gtest.h>
-#include <rocksdb/cache.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -48,7 +47,7 @@ struct StreamOptions {
 void ExpectSameVerdicts(const StreamOptions& o, size_t share_bytes) {
   const std::string dir = TestDir("tally-spill-test");
   DedupMemoryShare share(share_bytes);
-  auto spilling = SpillingDedupStore::Open(dir, o.lateness, &share, rocksdb::NewLRUCache(1 << 20));
+  auto spilling = SpillingDedupStore::Open(dir, o.lateness, &share);
   ASSERT_TRUE(spilling.ok()) << spilling.status();
   MemoryDedupStore memory;
   std::mt19937_64 rng(o.seed);
@@ -101,7 +100,7 @@ TEST(SpillingDedupStore, SameVerdictsWhenEverythingIsLive) {
   o.events = 100000;
   const std::string dir = TestDir("tally-spill-live");
   DedupMemoryShare share(256 << 10);
-  auto spilling = SpillingDedupStore::Open(dir, o.lateness, &share, rocksdb::NewLRUCache(1 << 20));
+  auto spilling = SpillingDedupStore::Open(dir, o.lateness, &share);
   ASSERT_TRUE(spilling.ok()) << spilling.status();
   MemoryDedupStore memory;
   std::mt19937_64 rng(o.seed);
@@ -122,8 +121,8 @@ TEST(SpillingDedupStore, SameVerdictsWhenEverythingIsLive) {
 TEST(SpillingDedupStore, StoresShareTheBudget) {
   DedupMemoryShare share(1 << 20);
   EXPECT_EQ(share.PerStore(), 1u << 20);
-  auto a = SpillingDedupStore::Open(TestDir("tally-spill-a"), kHour, &share, rocksdb::NewLRUCache(1 << 20));
-  auto b = SpillingDedupStore::Open(TestDir("tally-spill-b"), kHour, &share, rocksdb::NewLRUCache(1 << 20));
+  auto a = SpillingDedupStore::Open(TestDir("tally-spill-a"), kHour, &share);
+  auto b = SpillingDedupStore::Open(TestDir("tally-spill-b"), kHour, &share);
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(share.PerStore(), 1u << 19);
   b->reset();
