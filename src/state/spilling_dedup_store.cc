@@ -205,15 +205,26 @@ void SpillingDedupStore::Spill(Micros watermark, size_t keep) {
 }
 
 void SpillingDedupStore::WriteChunk(std::vector<SpillEntry>* chunk, Micros watermark) {
-  // By segment, then by id: each segment's part is one sorted run.
-  std::sort(chunk->begin(), chunk->end(), [this](const SpillEntry& a, const SpillEntry& b) {
-    const int64_t sa = SegmentOf(a.time), sb = SegmentOf(b.time);
-    return sa != sb ? sa < sb : a < b;
-  });
-  for (size_t begin = 0, end; begin < chunk->size() && error_.ok(); begin = end) {
-    const int64_t number = SegmentOf((*chunk)[begin].time);
-    for (end = begin + 1; end < chunk->size() && SegmentOf((*chunk)[end].time) == number; ++end) {
-    }
+  // Each segment's part, sorted by id, is one run. A chunk spans few
+  // segments: split it by segment first (SegmentOf divides), then sort each part.
+  std::vector<int64_t> numbers;
+  for (const SpillEntry& e : *chunk) {
+    const int64_t n = SegmentOf(e.time);
+    if (!numbers.empty() && numbers.back() == n) continue;
+    if (std::find(numbers.begin(), numbers.end(), n) == numbers.end()) numbers.push_back(n);
+  }
+  std::sort(numbers.begin(), numbers.end());
+  auto rest = chunk->begin();
+  std::vector<std::pair<size_t, size_t>> parts;  // [begin, end) of each segment's part
+  for (const int64_t n : numbers) {
+    auto end = std::partition(rest, chunk->end(), [&](const SpillEntry& e) { return SegmentOf(e.time) == n; });
+    parts.emplace_back(rest - chunk->begin(), end - chunk->begin());
+    std::sort(rest, end);
+    rest = end;
+  }
+  for (size_t i = 0; i < parts.size() && error_.ok(); ++i) {
+    const int64_t number = numbers[i];
+    const auto [begin, end] = parts[i];
     auto run = SpillRun::Write(path_, std::span<const SpillEntry>(chunk->data() + begin, end - begin));
     if (!run.ok()) {
       Fail("writing to", std::string(run.status().message()), absl::IsResourceExhausted(run.status()));
