@@ -42,11 +42,13 @@ class DedupMemoryShare {
 // index). A lookup of a new event (the common case) probes one cache line of
 // each live run's filter and reads no disk; a filter's hit reads one block.
 // A spill writes each segment's part of it as a new run; a segment's two
-// newest runs merge while the older holds no more than kMergeRatio times the
-// newer (a binary counter: about log2(spills) runs a segment, each entry
-// rewritten as often). A segment is dropped whole once the watermark passes
-// its end. The files are unlinked as they are made: the cold part is a cache
-// of this run, durable elsewhere (the changelog) or needed only by this run.
+// newest runs merge while the older holds no more than kMergeRatio (2) times
+// the newer, so each run is more than twice the next newer: about
+// log2(spills) runs a segment, each entry rewritten about as often (with 1,
+// spills of slowly shrinking sizes would never merge). A segment is dropped
+// whole once the watermark passes its end. The files are unlinked as they are
+// made: the cold part is a cache of this run, durable elsewhere (the
+// changelog) or needed only by this run.
 //
 // RecordIfNew checks the live segments, then the hot part. When the hot part
 // would grow past its share (the share less the cold part's filters and
@@ -64,8 +66,8 @@ class SpillingDedupStore final : public DedupStore {
   // flight (kSpillChunk * 24 bytes), outside the budget.
   static constexpr size_t kSpillChunk = 128 * 1024;
   // A segment's newest two runs merge while the older has at most this many
-  // times the newer's entries.
-  static constexpr size_t kMergeRatio = 1;
+  // times the newer's entries (see above).
+  static constexpr size_t kMergeRatio = 2;
 
   // Opens a store at `path` (a directory, emptied first), taking a part of
   // `share`, which must outlive the store. `lateness` sets the segment width.
