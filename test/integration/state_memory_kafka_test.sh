@@ -3,11 +3,12 @@
 # auto-creating topics with one partition): a job reads half a stream under a
 # 16MiB budget and stops (--available-now); more records arrive, among them
 # copies of the stream's first events; the job starts again on the same state
-# dir with the same budget, so its restore (about 570,000 live dedup entries,
-# ~13 MiB in memory and more than its share once the window rows are in)
-# goes through the spilling dedup store and spills its oldest entries. Its
-# table must equal the file run's of the whole stream row by row: a copy the
-# restored state missed would count twice. Usage:
+# dir with the same budget, so its restore (about 570,000 live dedup entries
+# loaded from the local store) goes through the spilling dedup store and
+# spills its oldest entries. Its table must equal the file run's of the whole
+# stream row by row: a copy the restored state missed would count twice. Then
+# a start on a new state dir restores from the changelog alone, under the
+# same budget, and finds copies from both halves duplicates. Usage:
 # bash state_memory_kafka_test.sh /path/to/tally
 stack=$(cd "$(dirname "$0")/../.." && pwd)/scripts/local-stack  # before lib.sh moves to a temporary directory
 source "$(dirname "$0")/../cli/lib.sh"
@@ -37,6 +38,8 @@ expect_exit 0 "$TALLY" run --source file:whole.jsonl --sink csv:reference.csv
 expect_contains "$err" "read 1,205,000 records"
 # "1,140,000 counted, 65,000 duplicates": the copies among them.
 verdicts=$(grep -o '[0-9,]* counted, [0-9,]* duplicates' "$err")
+counted=${verdicts%% counted*}
+duplicates=$(sed 's/.* counted, \([0-9,]*\) duplicates/\1/; s/,//g' <<<"$verdicts")
 sorted_rows reference.csv >reference-rows.csv
 
 run() {  # run CSV: the job, up to the end of what the topic holds now
@@ -49,6 +52,7 @@ expect_contains "$err" "read 600,000 records"
 
 expect_exit 0 "$TALLY" produce --from file:second.jsonl --to "$kafka/$topic"
 expect_exit 0 run second.csv
+expect_contains "$err" "partition 0: local state is current"
 expect_contains "$err" "read 605,000 records"
 expect_contains "$err" "the job's state holds 1,205,000 records: $verdicts"
 # A Kafka run's csv holds the rows it changed: the table is the first run's
@@ -65,5 +69,17 @@ for key in sorted(rows):
 PY
 LC_ALL=C sort table-rows.csv >table-sorted.csv
 expect_file_eq table-sorted.csv reference-rows.csv
+
+# A start on a new state dir restores from the changelog alone, again into
+# the budget; copies of records from both halves are all duplicates.
+{ head -n 2500 events.jsonl; sed -n 600001,602500p events.jsonl; } >third.jsonl
+expect_exit 0 "$TALLY" produce --from file:third.jsonl --to "$kafka/$topic"
+expect_exit 0 timeout 120 "$TALLY" run --source "$kafka/$topic" --group "$group" --available-now \
+  --state-dir state-anew --state-memory 16MiB --sink csv:third.csv --trigger 1s
+expect_contains "$err" "partition 0: restored "
+expect_contains "$err" "read 5,000 records"
+# 1234567 -> 1,234,567
+grouped=$(sed -E ':a;s/^([0-9]+)([0-9]{3})/\1,\2/;ta' <<<"$((duplicates + 5000))")
+expect_contains "$err" "the job's state holds 1,210,000 records: $counted counted, $grouped duplicates"
 
 finish
