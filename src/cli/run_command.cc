@@ -428,8 +428,8 @@ uint64_t StateMemoryFlag(const std::string& value) {
   if (!bytes.ok()) throw UsageError{absl::StrCat("--state-memory: ", bytes.status().message())};
   if (*bytes < SpillSpace::kMinBytes) {
     throw UsageError{absl::StrCat("--state-memory ", value, ": below the minimum a job needs to run, ",
-                                  SpillSpace::kMinBytes >> 20, "MiB (the hot part of the dedup state and RocksDB's "
-                                  "caches; see docs/operations.md)")};
+                                  SpillSpace::kMinBytes >> 20, "MiB (the hot part of the dedup state and the filters "
+                                  "of the spilled part; see docs/operations.md)")};
   }
   return *bytes;
 }
@@ -969,8 +969,8 @@ CLI::App* AddRunCommand(CLI::App& app, RunFlags* f) {
   AddFlag(run, "--state-dir", &f->state_dir,
           "Kafka source: directory of the task state (RocksDB), restored from the changelog topic when missing");
   AddFlag(run, "--state-memory", &f->state_memory,
-          "Memory for the dedup state, e.g. 256MiB (at least 16MiB); beyond it, the oldest entries spill to RocksDB "
-          "on local disk (under --state-dir, else a temporary directory). Default: no bound, all in memory");
+          "Memory for the dedup state, e.g. 256MiB (at least 16MiB); beyond it, the oldest entries spill to sorted "
+          "files on local disk (under --state-dir, else a temporary directory). Default: no bound, all in memory");
   AddSwitch(run, "--reseed-changelog", &f->reseed_changelog,
             "Kafka: copy the local state in --state-dir back to a changelog topic that lost it (deleted and made "
             "anew), then exit; see docs/fault-tolerance.md");

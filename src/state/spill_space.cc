@@ -1,6 +1,5 @@
 #include "state/spill_space.h"
 
-#include <rocksdb/cache.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -11,17 +10,10 @@
 #include "absl/strings/str_cat.h"
 
 namespace tally {
-namespace {
-
-uint64_t CacheBytes(uint64_t budget) { return std::max<uint64_t>(uint64_t{1} << 20, budget / 32); }
-
-}  // namespace
-
 SpillSpace::SpillSpace(uint64_t bytes, std::string path, bool temporary)
     : path_(std::move(path)),
       temporary_(temporary),
-      cache_(rocksdb::NewLRUCache(CacheBytes(bytes))),
-      share_(bytes - CacheBytes(bytes)) {}
+      share_(bytes) {}
 
 SpillSpace::~SpillSpace() {
   std::error_code ec;
@@ -59,7 +51,7 @@ absl::StatusOr<std::unique_ptr<SpillSpace>> SpillSpace::Open(uint64_t bytes, con
 
 absl::StatusOr<std::unique_ptr<DedupStore>> SpillSpace::OpenDedupStore(int32_t partition, Micros lateness) {
   auto store = SpillingDedupStore::Open((std::filesystem::path(path_) / absl::StrCat("partition-", partition)).string(),
-                                        lateness, &share_, cache_);
+                                        lateness, &share_);
   if (!store.ok()) return store.status();
   return std::unique_ptr<DedupStore>(std::move(*store));
 }

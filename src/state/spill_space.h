@@ -9,22 +9,18 @@
 #include "state/dedup_store.h"
 #include "state/spilling_dedup_store.h"
 
-namespace rocksdb {
-class Cache;
-}
-
 namespace tally {
 
 // A process's memory budget for dedup state (--state-memory) and the local
 // directory where what exceeds it spills (SpillingDedupStore).
 //
-// The budget covers: RocksDB's block cache (1/32 of it, shared by the
-// stores; it holds data blocks read on a filter's hit), and, shared equally
-// among the open stores, each store's hot table and what its RocksDB holds
-// in memory (bloom filters and indexes of its table files, memtables). Not
-// in it, the documented constant: a spill in flight (a WriteBatch and a
-// memtable of up to SpillingDedupStore::kSpillChunk entries, ~10 MiB, one
-// store at a time) and RocksDB's fixed overhead per database.
+// The budget covers, shared equally among the open stores, each store's hot
+// table and what its cold part holds in memory (the runs' bloom filters and
+// block indexes, and room for the filter a merge builds). Not in it, the
+// documented constant: a spill in flight (a chunk of up to
+// SpillingDedupStore::kSpillChunk entries, 3 MiB, and buffers of a few
+// hundred KiB, one store at a time). Reads of the run files go through the
+// kernel's page cache, which the kernel may reclaim.
 //
 // Directory: with a state dir, STATE_DIR/spill/partition-N (never mixed
 // with the durable local stores STATE_DIR/partition-N), emptied when a
@@ -53,7 +49,6 @@ class SpillSpace {
 
   std::string path_;
   bool temporary_;
-  std::shared_ptr<rocksdb::Cache> cache_;
   DedupMemoryShare share_;
 };
 

@@ -1,13 +1,5 @@
 #include "state/spilling_dedup_store.h"
 
-#include <rocksdb/cache.h>
-#include <rocksdb/db.h>
-#include <rocksdb/filter_policy.h>
-#include <rocksdb/memtablerep.h>
-#include <rocksdb/options.h>
-#include <rocksdb/table.h>
-#include <rocksdb/write_batch.h>
-
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -36,41 +28,6 @@ constexpr size_t kSample = 4096;
 // The smallest hot table a store keeps, whatever its share.
 constexpr size_t kMinHotCapacity = 1024;
 
-void EncodeKey(const Uuid& id, char out[16]) {
-  for (int i = 0; i < 8; ++i) {
-    out[i] = static_cast<char>(id.hi >> (56 - 8 * i));
-    out[8 + i] = static_cast<char>(id.lo >> (56 - 8 * i));
-  }
-}
-
-rocksdb::Options SpillOptions(std::shared_ptr<rocksdb::Cache> cache) {
-  rocksdb::Options options;
-  options.create_if_missing = true;
-  options.max_background_jobs = 1;
-  options.max_open_files = -1;
-  // Spills flush what they write at once (Spill): the memtable holds one
-  // chunk at most, and never flushes on its own first.
-  options.write_buffer_size = 64 << 20;
-  options.arena_block_size = 1 << 20;
-  // Writes come in bulk and are flushed before anyone reads: an unsorted
-  // vector sorted once at the flush, not a skiplist sorted per insert
-  // (which took most of a spill's CPU).
-  options.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
-  options.allow_concurrent_memtable_write = false;
-  options.compression = rocksdb::kNoCompression;  // random UUIDs do not compress
-  options.avoid_flush_during_shutdown = true;
-  rocksdb::BlockBasedTableOptions table;
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  table.whole_key_filtering = true;
-  // Filters and indexes stay with their table readers (counted in
-  // MemoryBytes), never evicted: a miss must not read the disk for them.
-  table.cache_index_and_filter_blocks = false;
-  table.block_size = 16 << 10;
-  table.block_cache = std::move(cache);
-  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  return options;
-}
-
 }  // namespace
 
 SpillingDedupStore::SpillingDedupStore(std::string path, Micros segment_width, DedupMemoryShare* share)
@@ -79,11 +36,7 @@ SpillingDedupStore::SpillingDedupStore(std::string path, Micros segment_width, D
 }
 
 SpillingDedupStore::~SpillingDedupStore() {
-  if (db_) {
-    for (auto& [number, segment] : segments_) db_->DestroyColumnFamilyHandle(segment.cf);
-    db_->Close();
-  }
-  db_.reset();
+  segments_.clear();  // closes the runs' files
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);  // a cache of this run: nothing to keep
   share_->Leave();
@@ -91,8 +44,7 @@ SpillingDedupStore::~SpillingDedupStore() {
 
 absl::StatusOr<std::unique_ptr<SpillingDedupStore>> SpillingDedupStore::Open(const std::string& path,
                                                                             Micros lateness,
-                                                                            DedupMemoryShare* share,
-                                                                            std::shared_ptr<rocksdb::Cache> cache) {
+                                                                            DedupMemoryShare* share) {
   std::error_code ec;
   std::filesystem::remove_all(path, ec);
   if (!ec) std::filesystem::create_directories(path, ec);
@@ -101,16 +53,9 @@ absl::StatusOr<std::unique_ptr<SpillingDedupStore>> SpillingDedupStore::Open(con
         absl::StrCat("cannot make the dedup spill directory ", path, ": ", ec.message()));
   }
   // Segments as wide as the lateness: at most two or three are live, so a
-  // lookup probes few filters (half as wide was measured a little slower);
-  // disk holds up to twice the live state.
+  // lookup probes few filters; disk holds up to twice the live state.
   const Micros width = std::max(kHour, lateness);
   std::unique_ptr<SpillingDedupStore> store(new SpillingDedupStore(path, width, share));
-  rocksdb::DB* db = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(SpillOptions(std::move(cache)), path, &db);
-  if (!s.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat("cannot open the dedup spill store ", path, ": ", s.ToString()));
-  }
-  store->db_.reset(db);
   store->Plan();
   return store;
 }
@@ -138,49 +83,63 @@ void SpillingDedupStore::Purge(Micros watermark) {
   DropExpired(watermark);
 }
 
+void SpillingDedupStore::Prefetch(const Uuid& id) const {
+  hot_.Prefetch(id);
+  if (segments_.empty()) return;
+  const uint64_t hash = BlockedBloomFilter::HashOf(id);
+  for (const auto& [number, segment] : segments_) {
+    for (const auto& run : segment.runs) run->Prefetch(hash);
+  }
+}
+
+size_t SpillingDedupStore::run_count() const {
+  size_t n = 0;
+  for (const auto& [number, segment] : segments_) n += segment.runs.size();
+  return n;
+}
+
 bool SpillingDedupStore::ColdHolds(const Uuid& id, Micros watermark) {
-  char key[16];
-  EncodeKey(id, key);
-  rocksdb::ReadOptions read;
-  read.verify_checksums = false;
-  rocksdb::PinnableSlice value;
+  const uint64_t hash = BlockedBloomFilter::HashOf(id);
   for (auto it = segments_.lower_bound(SegmentOf(watermark)); it != segments_.end(); ++it) {
-    value.Reset();
-    const rocksdb::Status s = db_->Get(read, it->second.cf, rocksdb::Slice(key, sizeof key), &value);
-    if (s.IsNotFound()) continue;
-    if (!s.ok() || value.size() != sizeof(Micros)) {
-      Fail("reading", s.ok() ? "a value of the wrong size" : s.ToString(), false);
-      continue;
+    // Newest first: an id re-recorded after it expired has its live time in a
+    // newer run.
+    for (auto run = it->second.runs.rbegin(); run != it->second.runs.rend(); ++run) {
+      if (!(*run)->MayContain(hash)) continue;
+      auto t = (*run)->Find(id, hash);
+      if (!t.ok()) {
+        Fail("reading", std::string(t.status().message()), false);
+        continue;
+      }
+      if (t->has_value() && **t >= watermark) return true;
     }
-    Micros t;
-    std::memcpy(&t, value.data(), sizeof t);
-    if (t >= watermark) return true;
   }
   return false;
 }
 
 void SpillingDedupStore::DropExpired(Micros watermark) {
   const int64_t first_live = SegmentOf(watermark);
+  bool dropped = false;
   while (!segments_.empty() && segments_.begin()->first < first_live) {
-    Segment& segment = segments_.begin()->second;
-    const rocksdb::Status s = db_->DropColumnFamily(segment.cf);
-    if (!s.ok()) Fail("dropping an expired segment of", s.ToString(), s.IsNoSpace());
-    db_->DestroyColumnFamilyHandle(segment.cf);
+    const Segment& segment = segments_.begin()->second;
     cold_entries_ -= segment.entries;
-    segments_.erase(segments_.begin());
+    cold_bytes_ -= segment.bytes;
+    segments_.erase(segments_.begin());  // closes its files: the disk space goes with them
+    dropped = true;
   }
+  if (dropped) Plan();
 }
 
 size_t SpillingDedupStore::Allowance() const {
   const uint64_t share = share_->PerStore();
-  return share > rocks_bytes_ ? static_cast<size_t>(share - rocks_bytes_) : 0;
+  const size_t held = cold_bytes_ + merge_reserve_;
+  return share > held ? static_cast<size_t>(share - held) : 0;
 }
 
 void SpillingDedupStore::Plan() {
-  uint64_t readers = 0, memtables = 0;
-  db_->GetAggregatedIntProperty("rocksdb.estimate-table-readers-mem", &readers);
-  db_->GetAggregatedIntProperty("rocksdb.cur-size-all-mem-tables", &memtables);
-  rocks_bytes_ = static_cast<size_t>(readers + memtables);
+  // A merge holds its inputs' filters and the new one, at most the size of
+  // the segment's.
+  merge_reserve_ = 0;
+  for (const auto& [number, segment] : segments_) merge_reserve_ = std::max(merge_reserve_, segment.bytes);
   const size_t capacity = hot_.capacity();
   planned_capacity_ = capacity;
   if (!error_.ok()) {
@@ -214,20 +173,6 @@ void SpillingDedupStore::MakeRoom(Micros watermark) {
   }
 }
 
-absl::StatusOr<SpillingDedupStore::Segment*> SpillingDedupStore::SegmentFor(Micros t) {
-  const int64_t number = SegmentOf(t);
-  auto it = segments_.find(number);
-  if (it != segments_.end()) return &it->second;
-  rocksdb::ColumnFamilyHandle* cf = nullptr;
-  const rocksdb::Status s =
-      db_->CreateColumnFamily(rocksdb::ColumnFamilyOptions(db_->GetOptions()), absl::StrCat("segment-", number), &cf);
-  if (!s.ok()) {
-    Fail("adding a segment to", s.ToString(), s.IsNoSpace());
-    return absl::InternalError("no segment");
-  }
-  return &segments_.emplace(number, Segment{cf, 0}).first->second;
-}
-
 void SpillingDedupStore::Spill(Micros watermark, size_t keep) {
   if (hot_.size() <= keep || !error_.ok()) return;
   // The cutoff: the event time below which about (size - keep) entries lie,
@@ -245,47 +190,78 @@ void SpillingDedupStore::Spill(Micros watermark, size_t keep) {
   std::nth_element(sample.begin(), sample.begin() + static_cast<std::ptrdiff_t>(k), sample.end());
   const Micros cutoff = sample[k] + 1;  // entries at sample[k] go too: a spill moves something
 
-  rocksdb::WriteOptions write;
-  write.disableWAL = true;
-  rocksdb::WriteBatch batch;
-  std::vector<rocksdb::ColumnFamilyHandle*> touched;
-  std::vector<std::pair<Segment*, size_t>> written;  // entries per segment, counted once all is on disk
-  size_t in_batch = 0;
-  auto flush = [&]() {
-    rocksdb::Status s = db_->Write(write, &batch);
-    if (s.ok()) s = db_->Flush(rocksdb::FlushOptions(), touched);
-    if (!s.ok()) Fail("writing to", s.ToString(), s.IsNoSpace());
-    batch.Clear();
-    touched.clear();
-    in_batch = 0;
-  };
+  std::vector<SpillEntry> chunk;
+  chunk.reserve(std::min(kSpillChunk, hot_.size()));
   hot_.ForEach([&](const Uuid& id, Micros t) {
     if (t < watermark || t >= cutoff || !error_.ok()) return;
-    auto segment = SegmentFor(t);
-    if (!segment.ok()) return;
-    char key[16];
-    EncodeKey(id, key);
-    if (auto s = batch.Put((*segment)->cf, rocksdb::Slice(key, sizeof key),
-                           rocksdb::Slice(reinterpret_cast<const char*>(&t), sizeof t));
-        !s.ok()) {
-      Fail("batching for", s.ToString(), false);
-      return;
-    }
-    if (std::find(touched.begin(), touched.end(), (*segment)->cf) == touched.end()) touched.push_back((*segment)->cf);
-    auto counted = std::find_if(written.begin(), written.end(), [&](const auto& w) { return w.first == *segment; });
-    if (counted == written.end()) counted = written.insert(written.end(), {*segment, 0});
-    ++counted->second;
-    if (++in_batch == kSpillChunk) flush();
+    chunk.push_back(SpillEntry{id.hi, id.lo, t});
+    if (chunk.size() == kSpillChunk) WriteChunk(&chunk, watermark);
   });
-  if (in_batch > 0 && error_.ok()) flush();
+  if (!chunk.empty() && error_.ok()) WriteChunk(&chunk, watermark);
   // On a failure the entries stay in memory (some may be on disk as well:
   // harmless, a live entry in both answers the same).
   if (!error_.ok()) return;
-  for (auto& [segment, n] : written) {
-    segment->entries += n;
-    cold_entries_ += n;
-  }
   hot_.Purge(cutoff);  // what went to disk, and the expired
+}
+
+void SpillingDedupStore::WriteChunk(std::vector<SpillEntry>* chunk, Micros watermark) {
+  // Each segment's part, sorted by id, is one run. A chunk spans few
+  // segments: split it by segment first (SegmentOf divides), then sort each part.
+  std::vector<int64_t> numbers;
+  for (const SpillEntry& e : *chunk) {
+    const int64_t n = SegmentOf(e.time);
+    if (!numbers.empty() && numbers.back() == n) continue;
+    if (std::find(numbers.begin(), numbers.end(), n) == numbers.end()) numbers.push_back(n);
+  }
+  std::sort(numbers.begin(), numbers.end());
+  auto rest = chunk->begin();
+  std::vector<std::pair<size_t, size_t>> parts;  // [begin, end) of each segment's part
+  for (const int64_t n : numbers) {
+    auto end = std::partition(rest, chunk->end(), [&](const SpillEntry& e) { return SegmentOf(e.time) == n; });
+    parts.emplace_back(rest - chunk->begin(), end - chunk->begin());
+    std::sort(rest, end);
+    rest = end;
+  }
+  for (size_t i = 0; i < parts.size() && error_.ok(); ++i) {
+    const int64_t number = numbers[i];
+    const auto [begin, end] = parts[i];
+    auto run = SpillRun::Write(path_, std::span<const SpillEntry>(chunk->data() + begin, end - begin));
+    if (!run.ok()) {
+      Fail("writing to", std::string(run.status().message()), absl::IsResourceExhausted(run.status()));
+      break;
+    }
+    Segment& segment = segments_[number];
+    segment.entries += (*run)->entries();
+    segment.bytes += (*run)->MemoryBytes();
+    cold_entries_ += (*run)->entries();
+    cold_bytes_ += (*run)->MemoryBytes();
+    segment.runs.push_back(std::move(*run));
+    Compact(&segment, watermark);
+  }
+  chunk->clear();
+}
+
+void SpillingDedupStore::Compact(Segment* segment, Micros watermark) {
+  auto& runs = segment->runs;
+  while (runs.size() >= 2 && error_.ok() &&
+         runs[runs.size() - 2]->entries() <= kMergeRatio * runs.back()->entries()) {
+    const SpillRun& older = *runs[runs.size() - 2];
+    const SpillRun& newer = *runs.back();
+    auto merged = SpillRun::Merge(path_, older, newer, watermark);
+    if (!merged.ok()) {
+      // The two runs stay as they are: the store is still right.
+      Fail("merging runs in", std::string(merged.status().message()), absl::IsResourceExhausted(merged.status()));
+      return;
+    }
+    const size_t entries_before = older.entries() + newer.entries();
+    const size_t bytes_before = older.MemoryBytes() + newer.MemoryBytes();
+    runs.pop_back();
+    runs.back() = std::move(*merged);
+    segment->entries = segment->entries - entries_before + runs.back()->entries();
+    segment->bytes = segment->bytes - bytes_before + runs.back()->MemoryBytes();
+    cold_entries_ = cold_entries_ - entries_before + runs.back()->entries();
+    cold_bytes_ = cold_bytes_ - bytes_before + runs.back()->MemoryBytes();
+  }
 }
 
 void SpillingDedupStore::Fail(const std::string& doing, const std::string& message, bool no_space) {
