@@ -203,6 +203,14 @@ inline bool AnswerHandshake(const std::shared_ptr<FakeServer::Conn>& conn, const
   }
 }
 
+// The SASL token of an AUTH_RESPONSE body ("" for a null token).
+inline std::string AuthToken(const std::string& body) {
+  WireReader r(body);
+  std::optional<absl::string_view> token;
+  r.ReadBytes(&token);
+  return token ? std::string(*token) : "";
+}
+
 // Counts requests the handler saw, for the test thread to read and await.
 struct Tally {
   std::mutex mu;

@@ -60,10 +60,7 @@ TEST(CqlSessionAuth, SaslPlainHandshake) {
   FakeServer server([&](const auto& conn, const FrameHeader& h, const std::string& body) {
     if (AnswerHandshake(conn, h, body, kAuthenticator)) return;
     if (h.opcode == Opcode::kAuthResponse) {
-      WireReader r(body);
-      std::optional<absl::string_view> token;
-      r.ReadBytes(&token);
-      const std::string t = token ? std::string(*token) : "";
+      const std::string t = AuthToken(body);
       tokens.Add(t);
       if (t == std::string("\0cassandra\0secret", 17)) {
         conn->Reply(h.stream, Opcode::kAuthSuccess, Int(-1));

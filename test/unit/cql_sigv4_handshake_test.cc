@@ -16,6 +16,7 @@
 namespace tally::cql {
 namespace {
 
+using testing::AuthToken;
 using testing::AnswerHandshake;
 using testing::ErrorBody;
 using testing::FakeServer;
@@ -53,10 +54,7 @@ struct KeyspacesLike {
   FakeServer server{[this](const auto& conn, const FrameHeader& h, const std::string& body) {
     if (AnswerHandshake(conn, h, body, kAuthenticator)) return;
     if (h.opcode == Opcode::kAuthResponse) {
-      WireReader r(body);
-      std::optional<absl::string_view> token;
-      r.ReadBytes(&token);
-      const std::string t = token ? std::string(*token) : "";
+      const std::string t = AuthToken(body);
       responses.Add(t);
       if (t == std::string("SigV4\0\0", 7)) {
         conn->Reply(h.stream, Opcode::kAuthChallenge, Bytes(absl::StrCat("nonce=", kNonce)));
