@@ -102,7 +102,7 @@ Metrics::Metrics(std::shared_ptr<prometheus::Registry> registry)
           BuildGauge().Name("tally_watermark_seconds").Help("The task's watermark, Unix seconds").Register(*registry_)),
       skew_family_(BuildGauge()
                        .Name("tally_event_time_skew_seconds")
-                       .Help("Greatest event time seen minus the watermark")
+                       .Help("How far the task's newest event time is behind the newest of any task of this process")
                        .Register(*registry_)),
       restore_family_(BuildGauge()
                           .Name("tally_restore_remaining_records")

@@ -113,6 +113,9 @@ class TriggerLoop final : public PartitionListener {
   AdaptiveTrigger adaptive_;
   int64_t read_at_last_trigger_ = 0;
   std::optional<CountsPublisher> counts_published_;  // set with options_.metrics
+  // The newest event time any task has seen, as of the last trigger (the
+  // reference of the event-time skew metric).
+  Micros newest_event_time_ = Watermark::kNone;
 };
 
 void TriggerLoop::PublishTask(Task& task) {
@@ -125,8 +128,11 @@ void TriggerLoop::PublishTask(Task& task) {
   counts_published_->Publish(p, task.processor().counts());
   const Watermark& w = task.processor().watermark();
   if (w.has_value()) {
+    // Event-time skew: how far this task's stream time trails the most
+    // advanced task's (a partition behind the others, or idle).
+    const Micros newest = std::max(newest_event_time_, w.max_seen());
     options_.metrics->SetWatermark(p, static_cast<double>(w.value()) / 1e6,
-                                   static_cast<double>(w.max_seen() - w.value()) / 1e6);
+                                   static_cast<double>(newest - w.max_seen()) / 1e6);
   }
 }
 
@@ -191,6 +197,12 @@ absl::Status TriggerLoop::Trigger(bool final, bool end_of_input) {
   const auto started = std::chrono::steady_clock::now();
   size_t dedup_entries = 0, state_bytes = 0;
   size_t windows_entries = 0, dedup_bytes = 0, windows_bytes = 0, task_count = 0;
+  if (counts_published_) {
+    tasks_.ForEach([&](Task& task) {
+      const Watermark& w = task.processor().watermark();
+      if (w.has_value()) newest_event_time_ = std::max(newest_event_time_, w.max_seen());
+    });
+  }
   tasks_.ForEach([&](Task& task) {
     // Past the last record, only entries that are not records (commit
     // markers): commit the position past them too.

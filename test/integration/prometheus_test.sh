@@ -122,6 +122,8 @@ expect_eq "$(prom "tally_consumer_lag_records{job=\"tally\",topic=\"$topic\",par
   "consumer lag of partition 0, caught up"
 expect_eq "$(prom 'tally_tasks{job="tally",state="running"}' "$at")" 1 "running tasks"
 expect_eq "$(prom 'tally_restore_remaining_records{job="tally",partition="0"}' "$at")" 0 "restore remaining"
+# The only task is the most advanced one: it trails itself by nothing.
+expect_eq "$(prom 'tally_event_time_skew_seconds{job="tally",partition="0"}' "$at")" 0 "event-time skew of the only task"
 nonzero() { [[ $1 != none ]] && python3 -c "import sys; sys.exit(0 if float('$1') > 0 else 1)"; }
 for expr in 'tally_watermark_seconds{job="tally",partition="0"}' 'tally_state_entries{job="tally",store="dedup"}' \
   'tally_state_bytes{job="tally",store="windows"}' 'tally_cassandra_request_duration_seconds_count{job="tally"}' \
