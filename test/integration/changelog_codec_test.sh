@@ -52,7 +52,7 @@ expect_exit 0 "$1" produce --from "file:$tmp/in.jsonl" --to "$kafka/$input"
 
 # 1. The default: an uncompressed changelog, lz4 dead letters.
 group="kcpu_codec_a_$id"
-topics+=("$group-$input-changelog")
+topics+=("$group-$input-changelog" "$group-$input-settings")
 expect_exit 0 timeout 120 "$1" run --source "$kafka/$input" --group "$group" --available-now \
   --state-dir "$tmp/state-a" --sink "csv:$tmp/a.csv"
 expect_eq "$(codecs "$group-$input-changelog")" "none" "codecs of the changelog's batches"
@@ -60,7 +60,7 @@ expect_eq "$(codecs "$input.dead-letters")" "lz4" "codecs of the dead letters' b
 
 # 2. The user's codec wins.
 group="kcpu_codec_b_$id"
-topics+=("$group-$input-changelog")
+topics+=("$group-$input-changelog" "$group-$input-settings")
 expect_exit 0 timeout 120 "$1" run --source "$kafka/$input" --group "$group" --available-now \
   --state-dir "$tmp/state-b" --sink "csv:$tmp/b.csv" --kafka compression.codec=zstd
 expect_eq "$(codecs "$group-$input-changelog")" "zstd" "codecs of the changelog's batches with --kafka compression.codec=zstd"
