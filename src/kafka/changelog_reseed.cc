@@ -44,8 +44,10 @@ absl::StatusOr<int64_t> Reseed(const ChangelogStoreOptions& options, KafkaTransa
                                int32_t partition, int64_t start, LocalStateStore& store) {
   auto stale = LiveKeys(options, partition, start);
   if (!stale.ok()) return stale.status();
-  if (auto s = transaction.Begin(); !s.ok()) return s;
   KafkaProducer& producer = transaction.producer();
+  // Chunks of counted events do not compress (see SendUncompressed).
+  if (auto s = producer.SendUncompressed(options.changelog_topic); !s.ok()) return s;
+  if (auto s = transaction.Begin(); !s.ok()) return s;
   int64_t written = 0;
   absl::Status status;  // the first produce error
   absl::Status scanned = store.Scan("", [&](std::string_view key, std::string_view value) {

@@ -61,6 +61,11 @@ absl::StatusOr<std::unique_ptr<KafkaProducer>> KafkaProducer::Open(
 
   auto producer = std::make_unique<KafkaProducer>();
   producer->bootstrap_servers_ = bootstrap_servers;
+  for (const auto& [key, value] : properties) {
+    std::string_view k = key;
+    if (k.starts_with("topic.")) k.remove_prefix(6);
+    if (k == "compression.codec" || k == "compression.type") producer->codec_chosen_ = true;
+  }
   rd_kafka_conf_set_opaque(conf->get(), producer.get());
   rd_kafka_conf_set_dr_msg_cb(conf->get(), &KafkaProducer::DeliveryReport);
   char error[512];
@@ -172,6 +177,23 @@ absl::Status KafkaProducer::ProduceTo(const std::string& topic, int32_t partitio
                                       std::optional<std::string_view> value,
                                       std::initializer_list<KafkaHeader> headers) {
   return ProduceTo(topic, partition, key, value, std::span<const KafkaHeader>(headers.begin(), headers.size()));
+}
+
+absl::Status KafkaProducer::SendUncompressed(const std::string& topic) {
+  if (codec_chosen_ || topics_.contains(topic)) return absl::OkStatus();
+  rd_kafka_topic_conf_t* conf = rd_kafka_topic_conf_new();
+  char error[512];
+  if (rd_kafka_topic_conf_set(conf, "compression.codec", "none", error, sizeof error) != RD_KAFKA_CONF_OK) {
+    rd_kafka_topic_conf_destroy(conf);
+    return absl::InternalError(absl::StrCat("kafka://", bootstrap_servers_, "/", topic, ": ", error));
+  }
+  rd_kafka_topic_t* handle = rd_kafka_topic_new(producer_.get(), topic.c_str(), conf);  // takes conf
+  if (handle == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("kafka://", bootstrap_servers_, "/", topic, ": ",
+                                                   rd_kafka_err2str(rd_kafka_last_error())));
+  }
+  topics_.try_emplace(topic, handle);
+  return absl::OkStatus();
 }
 
 size_t KafkaProducer::max_message_bytes() const {

@@ -75,6 +75,15 @@ class KafkaProducer {
   absl::Status ProduceTo(const std::string& topic, int32_t partition, std::string_view key,
                          std::optional<std::string_view> value, std::span<const KafkaHeader> headers);
 
+  // Sends the records of `topic` uncompressed from now on, unless the user
+  // chose a codec (--kafka compression.codec or compression.type): for data
+  // that does not compress, such as the changelog's chunks of counted events
+  // (random UUIDs and times: LZ4 leaves them at 99% of their size), the
+  // producer's default codec is CPU spent for nothing. Takes effect only if
+  // nothing was produced to `topic` yet (librdkafka keeps a topic's settings
+  // from its first use); idempotent.
+  absl::Status SendUncompressed(const std::string& topic);
+
   // The largest record librdkafka accepts (message.max.bytes): key, value,
   // headers and librdkafka's per-record overhead together.
   size_t max_message_bytes() const;
@@ -121,7 +130,14 @@ class KafkaProducer {
   static absl::Status Void(const std::string& message);
 
   std::string bootstrap_servers_;
+  bool codec_chosen_ = false;  // the user set compression.codec or compression.type
   KafkaHandle producer_;
+  // Topics given their own settings (SendUncompressed). After producer_, so
+  // destroyed before it, as librdkafka requires.
+  struct TopicDeleter {
+    void operator()(rd_kafka_topic_t* t) const { rd_kafka_topic_destroy(t); }
+  };
+  absl::flat_hash_map<std::string, std::unique_ptr<rd_kafka_topic_t, TopicDeleter>> topics_;
   int64_t acknowledged_ = 0;
   int64_t failed_ = 0;
   absl::Status delivery_error_;  // the first since the last Flush

@@ -56,6 +56,12 @@ absl::Status KafkaSource::Connect() {
           // are noticed (and taken, or with refuse_new_partitions refused)
           // within a couple of triggers.
           {"topic.metadata.refresh.interval.ms", "10000"},
+          // 4 MiB per partition per fetch rather than librdkafka's 1 MiB:
+          // while catching up, a quarter of the fetch requests, responses
+          // and their buffers (measured: the consumer's system time down by
+          // about a fifth, about 0.05 CPU-s per million records less, peak
+          // memory up by about 15 MiB). Tunable with --kafka.
+          {"max.partition.fetch.bytes", "4194304"},
       },
       options_.properties);
   if (!conf.ok()) return conf.status();

@@ -42,6 +42,9 @@ absl::Status TransactionalCommitter::TryCommit(TaskSet& tasks) {
   const absl::Time give_up = absl::Now() + transaction_.retry_window();
   KafkaProducer& producer = transaction_.producer();
   (void)producer.TakeDeliveryError();  // of an earlier transaction, reported then
+  // The changelog's chunks of counted events do not compress: LZ4 would cost
+  // CPU for 1% of their bytes. Dead letters keep the producer's codec.
+  if (auto s = producer.SendUncompressed(changelog_topic_); !s.ok()) return s;
   if (auto s = RetryTransactionStep(give_up, [&] { return transaction_.Begin(); }); !s.ok()) {
     return transaction_.AbortAfter(s);
   }
