@@ -56,7 +56,8 @@ std::optional<std::string_view> OwnedKafkaProperty(std::string_view key) {
   //   added to the input are noticed), transaction.timeout.ms (the commit's retry window derives
   //   from it, see KafkaTransaction::retry_window), linger.ms,
   //   batch.num.messages, compression.codec, fetch.max.bytes,
-  //   max.partition.fetch.bytes, queued.min.messages, fetch.wait.max.ms.
+  //   max.partition.fetch.bytes, fetch.min.bytes, queued.min.messages,
+  //   fetch.wait.max.ms.
   // Aliases librdkafka accepts for an owned property are listed with it.
   static constexpr std::pair<std::string_view, std::string_view> kOwned[] = {
       {"bootstrap.servers", "comes from the kafka:// endpoint: every client of a job must talk to the same cluster"},

@@ -62,6 +62,17 @@ absl::Status KafkaSource::Connect() {
           // about a fifth, about 0.05 CPU-s per million records less, peak
           // memory up by about 15 MiB). Tunable with --kafka.
           {"max.partition.fetch.bytes", "4194304"},
+          // 256 KiB rather than librdkafka's 1 byte: on a live stream the
+          // broker answered a fetch as soon as any record was there, about
+          // 170 times a second behind a producer lingering 5 ms, and those
+          // fetches cost more than the counting (measured at 10,000
+          // records/s with a 5 s trigger: 3.9-4.3 CPU-s per million records
+          // in tally and 17-20 in the broker, against 1.9-2.2 and 10-13).
+          // A fetch now waits for 256 KiB or fetch.wait.max.ms (librdkafka's
+          // 500 ms), so a record may reach the task up to half a second
+          // later: nothing, against a trigger of seconds. Both tunable with
+          // --kafka.
+          {"fetch.min.bytes", "262144"},
       },
       options_.properties);
   if (!conf.ok()) return conf.status();
