@@ -269,8 +269,11 @@ TEST(AwsRefreshingCredentials, LongLivedCredentialsAreNotFetchedAgain) {
   auto creds = RefreshingCredentials::Start(std::move(provider));
   ASSERT_TRUE(creds.ok());
   EXPECT_EQ((*creds)->Current()->access_key_id, "KEY");
-  creds->reset();  // stops the thread, which was waiting for 55 minutes
-  EXPECT_EQ(p->calls_, 1u);
+  {
+    std::lock_guard<std::mutex> lock(p->mu_);
+    EXPECT_EQ(p->calls_, 1u);  // the refresh thread waits for 55 minutes
+  }
+  creds->reset();  // stops that thread at once; destroys the provider, and *p with it
 }
 
 TEST(AwsRefreshingCredentials, ExpiredCredentialsAreRefused) {
