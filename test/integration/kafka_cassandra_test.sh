@@ -140,8 +140,9 @@ expect_exit 1 "$TALLY" produce --to "kafka://127.0.0.1:1/$topic" --events 10
 expect_contains "$err" "cannot reach Kafka at 127.0.0.1:1"
 
 "$stack" cqlsh -e "DROP KEYSPACE IF EXISTS $keyspace" >/dev/null 2>&1 || true
-for t in "$topic" "$topic.dead-letters" "it_$id-$topic-changelog" "${topic}_live" "${topic}_live.dead-letters" \
-  "live_$id-${topic}_live-changelog" "tally-$topic-changelog"; do
+for t in "$topic" "$topic.dead-letters" "it_$id-$topic-changelog" "it_$id-$topic-settings" "${topic}_live" \
+  "${topic}_live.dead-letters" "live_$id-${topic}_live-changelog" "live_$id-${topic}_live-settings" \
+  "tally-$topic-changelog" "tally-$topic-settings"; do
   "$stack" kafka-topics --delete --topic "$t" >/dev/null 2>&1 || true
 done
 finish
