@@ -1,9 +1,12 @@
 #pragma once
 
+#include <functional>
 #include <map>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "state/huge_page_allocator.h"
 #include "state/window_store.h"
 
 namespace tally {
@@ -40,7 +43,8 @@ class MemoryWindowStore final : public WindowStore {
     bool changed() const { return (bits & kChanged) != 0; }
   };
 
-  absl::flat_hash_map<Key, Row> rows_;
+  // On huge pages when large: probed at random once per counted event.
+  absl::flat_hash_map<Key, Row, absl::Hash<Key>, std::equal_to<Key>, HugePageAllocator<std::pair<const Key, Row>>> rows_;
   std::vector<Key> changed_;           // keys whose Row::changed is set
   std::map<Day, size_t> rows_by_day_;  // a handful of open days, plus closed ones awaiting eviction
 };
