@@ -2,8 +2,9 @@
 # Debian 12 machine needs nothing but `make demo` or `make test`.
 #
 #   make            build/release/tally
-#   make test       build, run every test (release), then every test but the slow
-#                   real-stack scenarios (test/integration/*.sh) again under ASan+UBSan,
+#   make test       every test once: the slow real-stack scenarios (label "scenario":
+#                   test/integration/*.sh and a few CLI runs) in the release build, every
+#                   other test (unit, protocol, CLI, integration gtests) under ASan+UBSan;
 #                   then check-deploy
 #   make check-deploy  lint and validate deploy/ (Dockerfile, Terraform, compose, dashboard)
 #                   with tools installed under build/tools by scripts/install-deploy-tools
@@ -39,7 +40,7 @@ sanitize: deps
 	@cmake --build build/sanitize
 
 test-release: release
-	@ctest --test-dir build/release --output-on-failure
+	@ctest --test-dir build/release --output-on-failure --label-regex scenario
 
 test-sanitize: sanitize
 	@ctest --test-dir build/sanitize --output-on-failure --label-exclude scenario
