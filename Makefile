@@ -13,6 +13,8 @@
 #   make bench-compare  tally, the seed's PySpark job and a Flink SQL job on the same data
 #                   (installs PySpark and PyFlink under build/compare; not part of test)
 #   make demo       generate a sample stream, run the job, show the daily counts
+#   make dashboard-snapshot  docs/img/dashboard.png: the Grafana dashboard's panels drawn from a
+#                   real run's Prometheus series (Grafana itself cannot be installed here)
 #   make debug      build/debug, unoptimised with assertions
 
 CMAKE_FLAGS ?=
@@ -20,7 +22,7 @@ CMAKE_FLAGS ?=
 TARGETS ?=
 BUILD = cmake -S . -G Ninja $(CMAKE_FLAGS)
 
-.PHONY: all release debug sanitize test test-release test-sanitize check-deploy check-image bench bench-compare demo deps clean
+.PHONY: all release debug sanitize test test-release test-sanitize check-deploy check-image bench bench-compare demo dashboard-snapshot deps clean
 
 all: release
 
@@ -62,6 +64,9 @@ bench-compare: release
 
 demo: release
 	@scripts/demo
+
+dashboard-snapshot: release
+	@scripts/dashboard-snapshot
 
 clean:
 	rm -rf build
