@@ -4,9 +4,11 @@
 #include <iterator>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "aws/region.h"
 #include "cql/completion_group.h"
 #include "cql/endpoint.h"
@@ -58,6 +60,16 @@ std::string PermissionHint(const absl::Status& s) {
   if (!absl::IsPermissionDenied(s)) return "";
   return ". The login needs SELECT on system_schema and MODIFY on the table (Amazon Keyspaces: the IAM policy in "
          "docs/operations.md)";
+}
+
+// How long a prepare waits for a table that the schema tables already show
+// to reach the coordinator's schema (see Open).
+constexpr absl::Duration kSchemaSettleBound = absl::Seconds(10);
+
+// Cassandra's answer to a statement on a table its schema does not hold (yet).
+bool IsTableNotYetKnown(const absl::Status& s) {
+  return absl::IsInvalidArgument(s) &&
+         (absl::StrContains(s.message(), "does not exist") || absl::StrContains(s.message(), "unconfigured table"));
 }
 
 // Checks the live table against kShape; names every difference.
@@ -200,8 +212,18 @@ absl::StatusOr<std::unique_ptr<CassandraSink>> CassandraSink::Open(const Cassand
     }
     if (auto s = CheckShape(**session, t); !s.ok()) return s;
   }
-  auto upsert = (*session)->Prepare(absl::StrCat("INSERT INTO ", t.keyspace, ".", t.table,
-                                                 " (user_uuid, created_date, event_count) VALUES (?, ?, ?) USING TIMESTAMP ?"));
+  const std::string insert = absl::StrCat("INSERT INTO ", t.keyspace, ".", t.table,
+                                         " (user_uuid, created_date, event_count) VALUES (?, ?, ?) USING TIMESTAMP ?");
+  auto upsert = (*session)->Prepare(insert);
+  // A table another process of the job has just created can be in
+  // system_schema (the shape check saw it) before the coordinator's own schema
+  // holds it: the prepare then finds no such table for a moment. Wait that out,
+  // for a bounded time; a table really missing still fails after it.
+  for (absl::Duration wait = absl::Milliseconds(50), waited = absl::ZeroDuration();
+       !upsert.ok() && IsTableNotYetKnown(upsert.status()) && waited < kSchemaSettleBound; waited += wait, wait *= 2) {
+    absl::SleepFor(wait);
+    upsert = (*session)->Prepare(insert);
+  }
   if (!upsert.ok()) {
     return absl::Status(upsert.status().code(),
                         absl::StrCat(t.Describe(), ": cannot prepare the upsert: ", upsert.status().message(),

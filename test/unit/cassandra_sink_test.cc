@@ -152,6 +152,24 @@ TEST(CassandraSinkOpen, ExistingTableNeedsNoCreatePermission) {
   EXPECT_EQ(creates.size(), 0u);
 }
 
+// A table another process has just created: the schema tables show it, but
+// the coordinator's schema does not hold it yet, so the first prepares find no
+// such table. The open waits that out instead of failing the start.
+TEST(CassandraSinkOpen, APrepareOfATableNotYetInTheSchemaIsRetried) {
+  Tally prepares;
+  FakeServer server([&](const auto& conn, const FrameHeader& h, const std::string& body) {
+    if (h.opcode == Opcode::kPrepare && prepares.size() < 2) {
+      prepares.Add("refused");
+      conn->Reply(h.stream, Opcode::kError, ErrorBody(cql::ErrorCode::kInvalid, "table daily does not exist"));
+      return;
+    }
+    AnswerSchema(conn, h, body);
+  });
+  auto sink = CassandraSink::Open(OptionsFor(server));
+  ASSERT_TRUE(sink.ok()) << sink.status();
+  EXPECT_EQ(prepares.size(), 2u);
+}
+
 // A login denied the schema read (IAM without cassandra:Select on the system
 // keyspaces) is told what it needs, in the one line of the error.
 TEST(CassandraSinkOpen, PermissionDeniedSaysWhatTheLoginNeeds) {
