@@ -890,6 +890,7 @@ absl::StatusOr<int> RunJob(const RunFlags& flags, const KafkaFlags& kafka, Pipel
     router_options.input_zone = options.processor.input_zone;
     router_options.max_record_bytes = options.processor.max_record_bytes;
     router_options.commit_interval = std::min(options.trigger_interval, router_options.commit_interval);
+    router_options.metrics = options.metrics;
     router_options.stop = &StopRequestedFlag();
     router_options.stop_too = &counter_ended;
     router_thread = std::thread([&job, &routed, &counter_stop, router_options] {

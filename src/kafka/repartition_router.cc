@@ -16,7 +16,11 @@ RepartitionRouter::RepartitionRouter(KafkaSource& source, KafkaTransaction& tran
       parser_(options_.field_names, EventTimeParser(options_.input_zone), options_.max_record_bytes),
       next_offset_(static_cast<size_t>(std::max(source.partition_count(), 1)), -1) {}
 
-absl::Status RepartitionRouter::OnPartitionsRevoked(std::span<const int32_t>, bool) {
+absl::Status RepartitionRouter::OnPartitionsRevoked(std::span<const int32_t> partitions, bool) {
+  // Their lag is the new owner's to report now.
+  if (options_.metrics != nullptr) {
+    for (int32_t p : partitions) options_.metrics->RemoveLag(source_.topic(), p);
+  }
   // The open transaction holds records of the revoked partitions, whose new
   // owner reads them again from the committed offsets: give it all up, and
   // redo the partitions that stay from there too.
@@ -139,6 +143,11 @@ absl::StatusOr<RepartitionRouterResult> RepartitionRouter::Run() {
         continue;
       }
       if (!committed.ok()) return committed;
+      if (Metrics* m = options_.metrics) {
+        // The input's lag (the counting side reports the repartition topic's).
+        source_.ForEachPartitionLag(
+            [m](const std::string& topic, int32_t partition, int64_t lag) { m->SetLag(topic, partition, lag); });
+      }
       next_commit = absl::Now() + options_.commit_interval;
       if (last) break;
     }

@@ -13,6 +13,7 @@
 #include "kafka/kafka_dead_letter_sink.h"
 #include "kafka/kafka_source.h"
 #include "kafka/kafka_transaction.h"
+#include "runtime/metrics.h"
 
 namespace tally {
 
@@ -39,6 +40,8 @@ struct RepartitionRouterOptions {
   // A transaction commits early once this much was produced in it.
   size_t max_transaction_bytes = 16 << 20;
   absl::Duration max_poll_wait = absl::Milliseconds(200);
+  // Where the input's lag per partition is published, at each commit; null: nowhere.
+  Metrics* metrics = nullptr;
   // Either set: commit what is routed and return (a stop was asked for; the
   // counting side of the job has ended).
   const std::atomic<bool>* stop = nullptr;

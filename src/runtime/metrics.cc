@@ -203,6 +203,16 @@ void Metrics::SetLag(const std::string& topic, int32_t partition, int64_t record
   gauge->Set(static_cast<double>(records));
 }
 
+void Metrics::RemoveLag(const std::string& topic, int32_t partition) {
+  std::lock_guard lock(mu_);
+  auto it = partitions_.find(partition);
+  if (it == partitions_.end()) return;
+  auto lag = it->second.lag.find(topic);
+  if (lag == it->second.lag.end()) return;
+  lag_family_.Remove(lag->second);
+  it->second.lag.erase(lag);
+}
+
 void Metrics::SetRestoreRemaining(int32_t partition, int64_t records) {
   std::lock_guard lock(mu_);
   PartitionGauges& g = Partition(partition);

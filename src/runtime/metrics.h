@@ -67,6 +67,9 @@ class Metrics {
   // goes (a revoked partition is no longer reported).
   void SetWatermark(int32_t partition, double unix_seconds, double skew_seconds);
   void SetLag(const std::string& topic, int32_t partition, int64_t records);
+  // Stops reporting the lag of one topic's partition (a partition the process
+  // no longer reads), leaving the partition's other gauges.
+  void RemoveLag(const std::string& topic, int32_t partition);
   void SetRestoreRemaining(int32_t partition, int64_t records);
   void RemovePartition(int32_t partition);
 

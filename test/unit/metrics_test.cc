@@ -94,6 +94,23 @@ TEST(Metrics, PartitionGaugesGoWithTheirTask) {
   metrics.RemovePartition(3);  // twice: nothing
 }
 
+// A repartitioned job's router reports its input's lag beside the counting
+// side's repartition-topic lag for the same partition number; a revoked input
+// partition stops being reported while the task's other gauges stay.
+TEST(Metrics, ALagGoesAloneWhenItsTopicsPartitionIsRevoked) {
+  Metrics metrics(std::make_shared<prometheus::Registry>());
+  metrics.SetLag("events", 2, 7);
+  metrics.SetLag("g-events-repartition", 2, 9);
+  metrics.SetWatermark(2, 1704067200, 0);
+  metrics.RemoveLag("events", 2);
+  const std::string text = Exposition(metrics);
+  EXPECT_EQ(text.find("topic=\"events\""), std::string::npos) << text;
+  EXPECT_NE(text.find("topic=\"g-events-repartition\""), std::string::npos) << text;
+  EXPECT_TRUE(Has(text, "tally_watermark_seconds{partition=\"2\"} 1704067200")) << text;
+  metrics.RemoveLag("events", 2);  // twice: nothing
+  metrics.RemoveLag("events", 5);  // a partition never reported: nothing
+}
+
 TEST(Metrics, ExpositionCarriesTheSharedNames) {
   Metrics metrics(std::make_shared<prometheus::Registry>());
   metrics.state_entries_dedup().Set(5);
