@@ -5,6 +5,7 @@
 # spilling stops the job with one message naming the path, and commits no
 # output.
 # Usage: bash state_memory_test.sh /abs/path/to/tally
+# ctest: scenario (compares peak memory with and without the budget, which a sanitizer build does not keep)
 source "$(dirname "$0")/lib.sh"
 
 # 1.2M events over 7 days with a 7-day lateness: every entry stays live, about
