@@ -143,11 +143,8 @@ absl::StatusOr<RepartitionRouterResult> RepartitionRouter::Run() {
         continue;
       }
       if (!committed.ok()) return committed;
-      if (Metrics* m = options_.metrics) {
-        // The input's lag (the counting side reports the repartition topic's).
-        source_.ForEachPartitionLag(
-            [m](const std::string& topic, int32_t partition, int64_t lag) { m->SetLag(topic, partition, lag); });
-      }
+      // The input's lag (the counting side reports the repartition topic's).
+      if (options_.metrics != nullptr) options_.metrics->SetLags(source_);
       next_commit = absl::Now() + options_.commit_interval;
       if (last) break;
     }

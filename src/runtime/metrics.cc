@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "prometheus/collectable.h"
 #include "prometheus/metric_family.h"
+#include "source/source.h"
 
 namespace tally {
 namespace {
@@ -201,6 +202,11 @@ void Metrics::SetLag(const std::string& topic, int32_t partition, int64_t record
   prometheus::Gauge*& gauge = g.lag[topic];
   if (gauge == nullptr) gauge = &lag_family_.Add({{"topic", topic}, {"partition", PartitionLabel(partition)}});
   gauge->Set(static_cast<double>(records));
+}
+
+void Metrics::SetLags(const Source& source) {
+  source.ForEachPartitionLag(
+      [this](const std::string& topic, int32_t partition, int64_t lag) { SetLag(topic, partition, lag); });
 }
 
 void Metrics::RemoveLag(const std::string& topic, int32_t partition) {

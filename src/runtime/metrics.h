@@ -21,6 +21,9 @@
 
 namespace tally {
 
+class Source;
+
+
 // The process's Prometheus metrics (names and labels: docs/operations.md,
 // "Metrics and health"; the Grafana dashboard uses them as they are).
 //
@@ -67,6 +70,8 @@ class Metrics {
   // goes (a revoked partition is no longer reported).
   void SetWatermark(int32_t partition, double unix_seconds, double skew_seconds);
   void SetLag(const std::string& topic, int32_t partition, int64_t records);
+  // SetLag for every partition `source` reads (Source::ForEachPartitionLag).
+  void SetLags(const Source& source);
   // Stops reporting the lag of one topic's partition (a partition the process
   // no longer reads), leaving the partition's other gauges.
   void RemoveLag(const std::string& topic, int32_t partition);

@@ -195,8 +195,8 @@ absl::Status TriggerLoop::Trigger(bool final, bool end_of_input) {
   const bool carry_letters = committer_.carries_dead_letters();
   output_.clear();
   const auto started = std::chrono::steady_clock::now();
-  size_t dedup_entries = 0, state_bytes = 0;
-  size_t windows_entries = 0, dedup_bytes = 0, windows_bytes = 0, task_count = 0;
+  size_t dedup_entries = 0, windows_entries = 0, dedup_bytes = 0, windows_bytes = 0, durable_bytes = 0;
+  size_t task_count = 0;
   if (counts_published_) {
     tasks_.ForEach([&](Task& task) {
       const Watermark& w = task.processor().watermark();
@@ -213,15 +213,12 @@ absl::Status TriggerLoop::Trigger(bool final, bool end_of_input) {
     const size_t updates_before = output_.updates.size(), finalized_before = output_.finalized.size();
     task.processor().Trigger(&output_, finalize_all);
     dedup_entries += task.stores().dedup->size();
-    state_bytes += task.stores().dedup->MemoryBytes() + task.stores().windows->MemoryBytes();
-    if (counts_published_) {
-      windows_entries += task.stores().windows->size();
-      dedup_bytes += task.stores().dedup->MemoryBytes();
-      windows_bytes += task.stores().windows->MemoryBytes();
-      ++task_count;
-      PublishTask(task);
-    }
-    if (task.durable() != nullptr) state_bytes += task.durable()->MemoryBytes();
+    windows_entries += task.stores().windows->size();
+    dedup_bytes += task.stores().dedup->MemoryBytes();
+    windows_bytes += task.stores().windows->MemoryBytes();
+    if (task.durable() != nullptr) durable_bytes += task.durable()->MemoryBytes();
+    ++task_count;
+    if (counts_published_) PublishTask(task);
     if (!task.dirty && output_.updates.size() == updates_before && output_.finalized.size() == finalized_before) {
       return;  // nothing new to commit
     }
@@ -241,15 +238,14 @@ absl::Status TriggerLoop::Trigger(bool final, bool end_of_input) {
   });
   dead_letter_bytes_pending_ = 0;  // staged: they leave with this trigger's commit
   result_.peak_dedup_entries = std::max(result_.peak_dedup_entries, dedup_entries);
-  result_.peak_state_bytes = std::max(result_.peak_state_bytes, state_bytes);
+  result_.peak_state_bytes = std::max(result_.peak_state_bytes, dedup_bytes + windows_bytes + durable_bytes);
   if (Metrics* m = options_.metrics) {
     m->state_entries_dedup().Set(static_cast<double>(dedup_entries));
     m->state_entries_windows().Set(static_cast<double>(windows_entries));
     m->state_bytes_dedup().Set(static_cast<double>(dedup_bytes));
     m->state_bytes_windows().Set(static_cast<double>(windows_bytes));
     m->tasks_running().Set(static_cast<double>(task_count));
-    source_.ForEachPartitionLag(
-        [m](const std::string& topic, int32_t partition, int64_t lag) { m->SetLag(topic, partition, lag); });
+    m->SetLags(source_);
   }
 
   // A rebalance while the sink writes (it idles the source through an
